@@ -1,0 +1,8 @@
+//! quench: reproducible sampling experiments on spin-glass and planted-inference
+//! models. The science (`models`, `theory`, `samplers`, `amp`, `eval`) knows nothing
+//! of the engine; the engine (`pipeline`, `engine`) knows nothing of physics;
+//! `stages` is where they meet; `report` and `cli` face the user.
+
+pub mod models;
+pub mod observe;
+pub mod rng;
