@@ -3,6 +3,11 @@
 //! of the engine; the engine (`pipeline`, `engine`) knows nothing of physics;
 //! `stages` is where they meet; `report` and `cli` face the user.
 
+pub mod cli;
+pub mod engine;
 pub mod models;
 pub mod observe;
+pub mod pipeline;
+pub mod report;
 pub mod rng;
+pub mod stages;

@@ -1,0 +1,174 @@
+//! Read-only commands: `status`, `show`, `export`, `stages` and `watch`.
+
+use std::io::{Read, Seek, SeekFrom};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use serde_json::json;
+
+use super::{load, open_cache, stage_index};
+use crate::engine::runlog::{parse_lines, resolve_run};
+use crate::engine::status::status as stage_status;
+use crate::engine::EventBody;
+use crate::pipeline::schema::Default;
+use crate::report::export::{export as write_export, Format};
+use crate::report::progress::Reporter;
+use crate::stages::{Artifact, CATALOG};
+
+pub fn status(path: &Path, cache_dir: &Path, json_out: bool) -> Result<i32> {
+    let (_, plan) = load(path)?;
+    let cache = open_cache(cache_dir)?;
+    let statuses = stage_status(&plan, &cache);
+    if json_out {
+        let rows: Vec<_> = plan
+            .stages
+            .iter()
+            .zip(&statuses)
+            .map(|(s, st)| json!({"stage": s.name, "kind": s.kind, "key": s.key.hex(), "status": st.label(), "reasons": st.reasons()}))
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+        return Ok(0);
+    }
+    for (stage, st) in plan.stages.iter().zip(&statuses) {
+        println!("{:<8} {:<32} {:<24} {}", st.label(), stage.name, stage.kind, stage.key.short());
+        for reason in st.reasons() {
+            println!("         - {reason}");
+        }
+    }
+    Ok(0)
+}
+
+/// Loads a stage's record and artifact, with an actionable error when absent.
+fn cached_stage(path: &Path, cache_dir: &Path, name: &str) -> Result<(crate::engine::PlannedStage, crate::engine::record::Record, Artifact, Vec<String>)> {
+    let (pipeline, plan) = load(path)?;
+    let index = stage_index(&pipeline, name)?;
+    let cache = open_cache(cache_dir)?;
+    let stage = plan.stages[index].clone();
+    let not_cached = || format!("stage `{}` is not cached; run `quench run {}` first", stage.name, path.display());
+    let record = cache.record(&stage.key).with_context(not_cached)?;
+    let payload = cache.load(&stage.key).with_context(not_cached)?;
+    let artifact = Artifact::decode(&payload).context("decoding the artifact")?;
+    let inputs = stage.inputs.iter().map(|&i| plan.stages[i].name.clone()).collect();
+    Ok((stage, record, artifact, inputs))
+}
+
+pub fn show(path: &Path, cache_dir: &Path, name: &str, json_out: bool) -> Result<i32> {
+    let (stage, record, artifact, inputs) = cached_stage(path, cache_dir, name)?;
+    let doc = json!({
+        "stage": stage.name,
+        "kind": stage.kind,
+        "version": stage.version,
+        "key": stage.key.hex(),
+        "seed": stage.seed,
+        "artifact_hash": record.artifact_hash,
+        "artifact_type": artifact.type_name(),
+        "size": record.size,
+        "params": stage.params,
+        "inputs": inputs,
+        "input_keys": stage.input_keys.iter().map(|k| k.hex()).collect::<Vec<_>>(),
+        "wall_ms": record.wall_ms,
+        "summary": artifact.summary(),
+    });
+    if json_out {
+        println!("{}", serde_json::to_string_pretty(&doc)?);
+        return Ok(0);
+    }
+    println!("stage     {}\nkind      {} (version {})\nkey       {}\nartifact  {} ({} bytes)", stage.name, stage.kind, stage.version, stage.key.hex(), record.artifact_hash, record.size);
+    println!("computed  in {} ms", record.wall_ms);
+    println!("inputs    {}", if inputs.is_empty() { "(none)".into() } else { inputs.join(", ") });
+    println!("params");
+    for (k, v) in &stage.params.0 {
+        println!("  {k:<16} {v}");
+    }
+    println!("summary");
+    if let Some(map) = doc["summary"].as_object() {
+        for (k, v) in map {
+            println!("  {k:<28} {v}");
+        }
+    }
+    for line in &record.log {
+        println!("log       {line}");
+    }
+    Ok(0)
+}
+
+pub fn export(path: &Path, cache_dir: &Path, name: &str, format: Format, out: &Path) -> Result<i32> {
+    let (_, _, artifact, _) = cached_stage(path, cache_dir, name)?;
+    for file in write_export(&artifact.tables(), &artifact.summary(), format, out)? {
+        println!("{}", file.display());
+    }
+    Ok(0)
+}
+
+pub fn stages(json_out: bool) -> Result<i32> {
+    if json_out {
+        let kinds: Vec<_> = CATALOG
+            .iter()
+            .map(|k| {
+                let params: Vec<_> = k
+                    .params
+                    .iter()
+                    .map(|p| json!({"name": p.name, "accepts": p.kind.describe(), "default": default_text(&p.default), "unit": p.unit, "doc": p.doc}))
+                    .collect();
+                json!({"kind": k.name, "version": k.version, "summary": k.summary, "output": k.output, "inputs": k.describe_inputs(), "params": params, "exactly_one_of": k.exactly_one_of})
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&kinds)?);
+        return Ok(0);
+    }
+    for k in CATALOG {
+        println!("{} (v{}) -> {}\n  {}\n  inputs: {}", k.name, k.version, k.output, k.summary, k.describe_inputs());
+        for p in k.params {
+            let unit = if p.unit.is_empty() { String::new() } else { format!(" [{}]", p.unit) };
+            println!("  {:<14} {:<12} {}{unit}; {}", p.name, default_text(&p.default), p.doc, p.kind.describe());
+        }
+        for group in k.exactly_one_of {
+            println!("  exactly one of: {}", group.join(", "));
+        }
+        println!();
+    }
+    Ok(0)
+}
+
+fn default_text(default: &Default) -> String {
+    match default {
+        Default::Required => "(required)".into(),
+        Default::None => "(optional)".into(),
+        other => other.value().map(|v| format!("= {v}")).unwrap_or_default(),
+    }
+}
+
+/// Replays a run log and follows it while it grows, until the run finishes.
+pub fn watch(cache_dir: &Path, run: &str) -> Result<i32> {
+    let path = resolve_run(cache_dir, run).map_err(super::InvalidInput)?;
+    let mut file = std::fs::File::open(&path).with_context(|| format!("opening {}", path.display()))?;
+    let mut reporter = Reporter::lines();
+    let (mut buffer, mut offset) = (String::new(), 0u64);
+    let mut quiet_since = Instant::now();
+    let mut warned = false;
+    loop {
+        file.seek(SeekFrom::Start(offset))?;
+        let mut chunk = String::new();
+        file.read_to_string(&mut chunk)?;
+        if !chunk.is_empty() {
+            quiet_since = Instant::now();
+            warned = false;
+        }
+        buffer.push_str(&chunk);
+        offset += chunk.len() as u64;
+        let (events, consumed, _) = parse_lines(&buffer);
+        buffer.drain(..consumed);
+        for event in &events {
+            reporter.show(event);
+            if matches!(event.body, EventBody::RunFinished { .. }) {
+                return Ok(0);
+            }
+        }
+        if !warned && quiet_since.elapsed() > Duration::from_secs(10) {
+            eprintln!("(no new events for 10 s: the run may still be computing, or was killed; Ctrl-C to stop watching)");
+            warned = true;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}

@@ -1,0 +1,40 @@
+//! The one event type every stage and the scheduler report through, as it is
+//! written to the run log (one JSON object a line, each with `event`, `stage`
+//! and `time`) and read back by `quench watch` and the TUI.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    /// Unix time in seconds.
+    pub time: f64,
+    /// The stage name (the pipeline name for run-level events).
+    pub stage: String,
+    #[serde(flatten)]
+    pub body: EventBody,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum EventBody {
+    /// A run began: its id, pipeline file and stage count.
+    RunStarted { run_id: String, pipeline: String, stages: usize },
+    /// A stage is part of the run; `inputs` are stage names.
+    Queued { kind: String, key: String, inputs: Vec<String> },
+    Started,
+    Progress { done: u64, total: u64 },
+    Trace { series: String, x: f64, y: f64 },
+    Histogram { name: String, edges: Vec<f64>, counts: Vec<u64> },
+    Log { level: String, message: String },
+    Finished { cached: bool, artifact_hash: String, wall_ms: u64 },
+    Failed { error: String },
+    Cancelled { reason: String },
+    /// The run ended: `ok`, `failed` or `cancelled`.
+    RunFinished { status: String },
+}
+
+impl Event {
+    pub fn now(stage: &str, body: EventBody) -> Event {
+        Event { time: super::record::now(), stage: stage.to_string(), body }
+    }
+}

@@ -1,0 +1,19 @@
+//! The engine: content keys, the artifact codec and cache, the scheduler, the
+//! event stream and run log. It schedules opaque stages through `Executor` and
+//! knows nothing about physics.
+
+pub mod codec;
+pub mod events;
+pub mod key;
+pub mod plan;
+pub mod record;
+pub mod runlog;
+pub mod scheduler;
+pub mod status;
+pub mod store;
+
+pub use events::{Event, EventBody};
+pub use key::ContentKey;
+pub use plan::{Plan, PlannedStage};
+pub use scheduler::{CancelFlags, Executor, Outcome, Output, RunOptions};
+pub use store::{Cache, Lookup};

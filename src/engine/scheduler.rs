@@ -1,0 +1,307 @@
+//! The local scheduler: runs a plan's stages on `jobs` worker threads in
+//! dependency order. A stage whose valid artifact is cached is not run; any
+//! other is computed under the cache's stage lock, stored atomically and
+//! recorded. Events go to one channel; cancellation is cooperative.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::Sender;
+use std::sync::{Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+use super::events::{Event, EventBody};
+use super::plan::{Plan, PlannedStage};
+use super::record::{now, Record};
+use super::store::{Cache, Lookup};
+use crate::observe::{Cancelled, Observer};
+
+/// What a stage computation returns: the encoded artifact and its summary.
+pub struct Output {
+    pub payload: Vec<u8>,
+    pub summary: serde_json::Value,
+}
+
+/// Computes stages. Implemented by the stage catalog; opaque to the engine.
+pub trait Executor: Sync {
+    fn execute(&self, stage: &PlannedStage, inputs: Vec<Vec<u8>>, observer: &dyn Observer) -> anyhow::Result<Output>;
+}
+
+/// Flags a run checks to stop: the whole run, or single stages.
+pub struct CancelFlags {
+    pub all: AtomicBool,
+    pub stages: Vec<AtomicBool>,
+}
+
+impl CancelFlags {
+    pub fn new(stages: usize) -> CancelFlags {
+        CancelFlags { all: AtomicBool::new(false), stages: (0..stages).map(|_| AtomicBool::new(false)).collect() }
+    }
+
+    fn is_set(&self, stage: usize) -> bool {
+        self.all.load(Ordering::Relaxed) || self.stages[stage].load(Ordering::Relaxed)
+    }
+}
+
+pub struct RunOptions<'a> {
+    pub jobs: usize,
+    /// Stages to recompute even when cached.
+    pub force: Vec<bool>,
+    /// Stages to run (the others are left alone).
+    pub selected: Vec<bool>,
+    pub cancel: &'a CancelFlags,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    NotRun,
+    Cached,
+    Computed,
+    Failed(String),
+    Cancelled(String),
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum State {
+    Waiting,
+    Running,
+    Done,
+}
+
+struct Shared {
+    state: Vec<State>,
+    outcomes: Vec<Outcome>,
+}
+
+/// Runs the selected stages; returns one outcome per stage of the plan.
+pub fn run(plan: &Plan, cache: &Cache, executor: &dyn Executor, options: &RunOptions, events: &Sender<Event>) -> Vec<Outcome> {
+    let n = plan.stages.len();
+    let shared = Mutex::new(Shared {
+        state: (0..n).map(|i| if options.selected[i] { State::Waiting } else { State::Done }).collect(),
+        outcomes: vec![Outcome::NotRun; n],
+    });
+    let wake = Condvar::new();
+    for (i, stage) in plan.stages.iter().enumerate().filter(|(i, _)| options.selected[*i]) {
+        let inputs = stage.inputs.iter().map(|&j| plan.stages[j].name.clone()).collect();
+        emit(events, &plan.stages[i].name, EventBody::Queued { kind: stage.kind.into(), key: stage.key.hex(), inputs });
+    }
+    std::thread::scope(|scope| {
+        for _ in 0..options.jobs.max(1) {
+            scope.spawn(|| worker(plan, cache, executor, options, events, &shared, &wake));
+        }
+    });
+    shared.into_inner().map(|s| s.outcomes).unwrap_or_else(|p| p.into_inner().outcomes)
+}
+
+fn emit(events: &Sender<Event>, stage: &str, body: EventBody) {
+    let _ = events.send(Event::now(stage, body));
+}
+
+fn worker(plan: &Plan, cache: &Cache, executor: &dyn Executor, options: &RunOptions, events: &Sender<Event>, shared: &Mutex<Shared>, wake: &Condvar) {
+    loop {
+        let next = {
+            let mut guard = shared.lock().unwrap_or_else(|p| p.into_inner());
+            loop {
+                settle(plan, options, events, &mut guard);
+                if guard.state.iter().all(|s| *s == State::Done) {
+                    wake.notify_all();
+                    return;
+                }
+                if let Some(i) = ready(plan, &guard) {
+                    guard.state[i] = State::Running;
+                    break i;
+                }
+                guard = wake.wait_timeout(guard, Duration::from_millis(50)).map(|(g, _)| g).unwrap_or_else(|p| p.into_inner().0);
+            }
+        };
+        let outcome = process(plan, next, cache, executor, options, events);
+        let mut guard = shared.lock().unwrap_or_else(|p| p.into_inner());
+        guard.state[next] = State::Done;
+        guard.outcomes[next] = outcome;
+        drop(guard);
+        wake.notify_all();
+    }
+}
+
+/// The first waiting stage whose inputs are all available.
+fn ready(plan: &Plan, shared: &Shared) -> Option<usize> {
+    (0..plan.stages.len()).find(|&i| {
+        shared.state[i] == State::Waiting
+            && plan.stages[i].inputs.iter().all(|&j| matches!(shared.outcomes[j], Outcome::Cached | Outcome::Computed))
+    })
+}
+
+/// Marks waiting stages that can no longer run (an input failed or was
+/// cancelled, or the stage was cancelled) as done.
+fn settle(plan: &Plan, options: &RunOptions, events: &Sender<Event>, shared: &mut Shared) {
+    for i in 0..plan.stages.len() {
+        if shared.state[i] != State::Waiting {
+            continue;
+        }
+        let blocked = plan.stages[i].inputs.iter().find_map(|&j| match &shared.outcomes[j] {
+            Outcome::Failed(_) => Some(format!("input `{}` failed", plan.stages[j].name)),
+            Outcome::Cancelled(_) => Some(format!("input `{}` was cancelled", plan.stages[j].name)),
+            Outcome::NotRun if shared.state[j] == State::Done => Some(format!("input `{}` was not run", plan.stages[j].name)),
+            _ => None,
+        });
+        let reason = blocked.or_else(|| options.cancel.is_set(i).then(|| "run cancelled".to_string()));
+        if let Some(reason) = reason {
+            emit(events, &plan.stages[i].name, EventBody::Cancelled { reason: reason.clone() });
+            shared.state[i] = State::Done;
+            shared.outcomes[i] = Outcome::Cancelled(reason);
+        }
+    }
+}
+
+/// Runs one stage: cache hit, or lock, compute, store.
+fn process(plan: &Plan, i: usize, cache: &Cache, executor: &dyn Executor, options: &RunOptions, events: &Sender<Event>) -> Outcome {
+    let stage = &plan.stages[i];
+    let forced = options.force[i];
+    if !forced {
+        if let Some(outcome) = cached(stage, cache, events) {
+            return outcome;
+        }
+    }
+    let lock = cache.lock(&stage.key, || {
+        emit(events, &stage.name, log_body("info", "another run is computing this stage; waiting for it"));
+    });
+    let _lock = match lock {
+        Ok(l) => l,
+        Err(e) => return fail(stage, events, format!("{e}")),
+    };
+    if !forced {
+        if let Some(outcome) = cached(stage, cache, events) {
+            return outcome;
+        }
+    }
+    compute(plan, i, cache, executor, options, events)
+}
+
+/// A cache hit emits `finished` (cached) from the record; a corrupt artifact is reported.
+fn cached(stage: &PlannedStage, cache: &Cache, events: &Sender<Event>) -> Option<Outcome> {
+    match cache.lookup(&stage.key) {
+        Lookup::Valid(record) => {
+            emit(events, &stage.name, EventBody::Finished { cached: true, artifact_hash: record.artifact_hash, wall_ms: record.wall_ms });
+            Some(Outcome::Cached)
+        }
+        Lookup::Corrupt(why) => {
+            emit(events, &stage.name, log_body("warn", &format!("cached artifact is corrupt ({why}); recomputing")));
+            None
+        }
+        Lookup::Missing => None,
+    }
+}
+
+fn log_body(level: &str, message: &str) -> EventBody {
+    EventBody::Log { level: level.into(), message: message.into() }
+}
+
+fn fail(stage: &PlannedStage, events: &Sender<Event>, error: String) -> Outcome {
+    emit(events, &stage.name, EventBody::Failed { error: error.clone() });
+    Outcome::Failed(error)
+}
+
+fn compute(plan: &Plan, i: usize, cache: &Cache, executor: &dyn Executor, options: &RunOptions, events: &Sender<Event>) -> Outcome {
+    let stage = &plan.stages[i];
+    let mut inputs = Vec::with_capacity(stage.inputs.len());
+    for key in &stage.input_keys {
+        match cache.load(key) {
+            Ok(payload) => inputs.push(payload),
+            Err(e) => return fail(stage, events, format!("loading an input: {e}")),
+        }
+    }
+    emit(events, &stage.name, EventBody::Started);
+    let observer = StageObserver::new(&stage.name, events, options.cancel, i);
+    let started = now();
+    let clock = Instant::now();
+    let result = executor.execute(stage, inputs, &observer);
+    let wall_ms = clock.elapsed().as_millis() as u64;
+    let output = match result {
+        Ok(output) if !options.cancel.is_set(i) => output,
+        Ok(_) => return cancelled(stage, events),
+        Err(e) if e.downcast_ref::<Cancelled>().is_some() => return cancelled(stage, events),
+        Err(e) => return fail(stage, events, format!("{e:#}")),
+    };
+    let previous = options.force[i].then(|| cache.record(&stage.key)).flatten();
+    let mut record = Record {
+        key: stage.key,
+        kind: stage.kind.to_string(),
+        version: stage.version,
+        params: stage.params.clone(),
+        input_keys: stage.input_keys.clone(),
+        seed: stage.seed,
+        artifact_hash: String::new(),
+        size: 0,
+        wall_ms,
+        started,
+        finished: now(),
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        stage_name: stage.name.clone(),
+        pipeline: plan.pipeline.clone(),
+        summary: output.summary,
+        log: observer.into_log(),
+    };
+    match cache.store(&stage.key, &output.payload, &mut record) {
+        Ok(hash) => {
+            if let Some(old) = previous.filter(|old| old.artifact_hash != hash) {
+                let message = format!("recomputed artifact {} differs from the cached {}: the stage is not deterministic", &hash[..12], &old.artifact_hash[..12]);
+                emit(events, &stage.name, log_body("warn", &message));
+            }
+            emit(events, &stage.name, EventBody::Finished { cached: false, artifact_hash: hash, wall_ms });
+            Outcome::Computed
+        }
+        Err(e) => fail(stage, events, format!("storing the artifact: {e}")),
+    }
+}
+
+fn cancelled(stage: &PlannedStage, events: &Sender<Event>) -> Outcome {
+    let reason = "cancelled while running; nothing was cached".to_string();
+    emit(events, &stage.name, EventBody::Cancelled { reason: reason.clone() });
+    Outcome::Cancelled(reason)
+}
+
+/// Adapts a stage's `Observer` calls to events; progress is rate-limited.
+struct StageObserver<'a> {
+    stage: &'a str,
+    events: &'a Sender<Event>,
+    cancel: &'a CancelFlags,
+    index: usize,
+    last_progress: Mutex<Option<Instant>>,
+    log: Mutex<Vec<String>>,
+}
+
+impl<'a> StageObserver<'a> {
+    fn new(stage: &'a str, events: &'a Sender<Event>, cancel: &'a CancelFlags, index: usize) -> Self {
+        StageObserver { stage, events, cancel, index, last_progress: Mutex::new(None), log: Mutex::new(Vec::new()) }
+    }
+
+    fn into_log(self) -> Vec<String> {
+        self.log.into_inner().unwrap_or_default()
+    }
+}
+
+impl Observer for StageObserver<'_> {
+    fn progress(&self, done: u64, total: u64) {
+        let mut last = self.last_progress.lock().unwrap_or_else(|p| p.into_inner());
+        let due = last.is_none_or(|t| t.elapsed() >= Duration::from_millis(100));
+        if due || done >= total {
+            *last = Some(Instant::now());
+            emit(self.events, self.stage, EventBody::Progress { done, total });
+        }
+    }
+
+    fn trace(&self, series: &str, x: f64, y: f64) {
+        emit(self.events, self.stage, EventBody::Trace { series: series.into(), x, y });
+    }
+
+    fn histogram(&self, name: &str, edges: &[f64], counts: &[u64]) {
+        emit(self.events, self.stage, EventBody::Histogram { name: name.into(), edges: edges.to_vec(), counts: counts.to_vec() });
+    }
+
+    fn log(&self, message: &str) {
+        self.log.lock().unwrap_or_else(|p| p.into_inner()).push(message.to_string());
+        emit(self.events, self.stage, log_body("info", message));
+    }
+
+    fn cancelled(&self) -> bool {
+        self.cancel.is_set(self.index)
+    }
+}

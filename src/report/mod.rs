@@ -1,0 +1,5 @@
+//! What the user sees outside the TUI: headless progress lines and bars,
+//! tables, and exports of artifacts (csv / json / npy).
+
+pub mod export;
+pub mod progress;
