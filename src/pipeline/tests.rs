@@ -1,0 +1,214 @@
+//! Validation and expansion against a small test catalog.
+
+use std::path::Path;
+
+use proptest::prelude::*;
+
+use super::schema::{Arity, Default, InputSlot, KindSpec, ParamKind, ParamSpec};
+use super::*;
+
+const N: ParamSpec = ParamSpec { name: "n", kind: ParamKind::Int { min: 2, max: 1000 }, default: Default::Required, unit: "", doc: "size" };
+const T: ParamSpec = ParamSpec {
+    name: "temperature",
+    kind: ParamKind::Float { min: 0.0, max: f64::INFINITY, min_open: true, max_open: true },
+    default: Default::None,
+    unit: "",
+    doc: "temperature",
+};
+const DELTA: ParamSpec = ParamSpec { name: "delta", ..T };
+const MODE: ParamSpec = ParamSpec { name: "mode", kind: ParamKind::Choice(&["a", "b"]), default: Default::Str("a"), unit: "", doc: "mode" };
+
+static CATALOG: &[KindSpec] = &[
+    KindSpec {
+        name: "make",
+        version: 1,
+        summary: "",
+        output: "thing",
+        inputs: &[],
+        params: &[N, T, DELTA, MODE],
+        exactly_one_of: &[&["temperature", "delta"]],
+        check: KindSpec::no_check,
+    },
+    KindSpec {
+        name: "use",
+        version: 1,
+        summary: "",
+        output: "result",
+        inputs: &[InputSlot { accepts: &["thing"], arity: Arity::One }, InputSlot { accepts: &["result"], arity: Arity::AnyNumber }],
+        params: &[MODE],
+        exactly_one_of: &[],
+        check: KindSpec::no_check,
+    },
+];
+
+fn load(text: &str) -> Result<Pipeline, PipelineErrors> {
+    Pipeline::from_source(&Source::new(Path::new("p.toml"), text.to_string()), CATALOG)
+}
+
+fn first_error(text: &str) -> String {
+    load(text).expect_err("should fail").0[0].to_string()
+}
+
+const GOOD: &str = r#"
+[pipeline]
+seed = 3
+
+[stage.inst]
+kind = "make"
+n = 10
+temperature = 0.5
+
+[stage.other]
+kind = "make"
+n = 10
+delta = 0.5
+
+[stage.a]
+kind = "use"
+inputs = ["inst"]
+
+[stage.b]
+kind = "use"
+inputs = ["other", "a"]
+"#;
+
+#[test]
+fn a_good_file_loads_in_topological_order() {
+    let p = load(GOOD).unwrap();
+    assert_eq!(p.seed, 3);
+    assert_eq!(p.name, "p");
+    let names: Vec<&str> = p.stages.iter().map(|s| s.name.as_str()).collect();
+    for s in &p.stages {
+        for &i in &s.inputs {
+            assert!(names.iter().position(|n| *n == s.name).unwrap() > i);
+        }
+    }
+    let inst = &p.stages[p.find("inst").unwrap()];
+    assert_eq!(inst.params.str("mode"), Some("a"), "defaults are filled in");
+}
+
+#[test]
+fn unknown_kind_points_at_the_kind_value() {
+    let e = first_error("[stage.x]\nkind = \"mkae\"\nn = 3\n");
+    assert!(e.starts_with("p.toml:2:8: stage `x`: unknown kind `mkae`, did you mean `make`?"), "{e}");
+}
+
+#[test]
+fn unknown_parameter_points_at_the_key() {
+    let e = first_error("[stage.x]\nkind = \"make\"\nn = 3\n  tempreature = 1.0\n");
+    assert!(e.starts_with("p.toml:4:3: stage `x`: unknown parameter `tempreature`"), "{e}");
+    assert!(e.contains("did you mean `temperature`?"), "{e}");
+}
+
+#[test]
+fn wrong_type_and_range_point_at_the_value() {
+    let e = first_error("[stage.x]\nkind = \"make\"\nn = \"ten\"\ndelta = 1\n");
+    assert_eq!(e, "p.toml:3:5: stage `x`: parameter `n`: expected an integer in [2, 1000], found a string (\"ten\")");
+    let e = first_error("[stage.x]\nkind = \"make\"\nn = 1\ndelta = 1\n");
+    assert!(e.starts_with("p.toml:3:5:"), "{e}");
+    let e = first_error("[stage.x]\nkind = \"make\"\nn = 5\ndelta = -1.0\n");
+    assert!(e.starts_with("p.toml:4:9: stage `x`: parameter `delta`: expected a number in (0, inf)"), "{e}");
+}
+
+#[test]
+fn choice_groups_and_required_parameters_are_enforced() {
+    let e = first_error("[stage.x]\nkind = \"make\"\nn = 5\n");
+    assert!(e.contains("give exactly one of `temperature`, `delta` (found none)"), "{e}");
+    let e = first_error("[stage.x]\nkind = \"make\"\nn = 5\ndelta = 1\ntemperature = 1\n");
+    assert!(e.contains("found temperature and delta"), "{e}");
+    let e = first_error("[stage.x]\nkind = \"make\"\ndelta = 1\n");
+    assert!(e.starts_with("p.toml:1:8: stage `x`: missing parameter `n`"), "{e}");
+}
+
+#[test]
+fn input_errors_name_the_input() {
+    let e = first_error("[stage.x]\nkind = \"use\"\ninputs = [\"nope\"]\n");
+    assert!(e.starts_with("p.toml:3:11: stage `x`: input `nope` is not a stage"), "{e}");
+    let e = first_error("[stage.m]\nkind = \"make\"\nn = 3\ndelta = 1\n[stage.x]\nkind = \"use\"\ninputs = [\"m\", \"m\"]\n");
+    assert!(e.starts_with("p.toml:7:16: stage `x`: input `m` is a `thing` artifact, but kind `use` expects one thing, then any number of result"), "{e}");
+    let e = first_error("[stage.x]\nkind = \"use\"\n");
+    assert!(e.contains("missing inputs"), "{e}");
+}
+
+#[test]
+fn cycles_are_reported_with_their_members() {
+    let text = "[stage.m]\nkind = \"make\"\nn = 3\ndelta = 1\n[stage.a]\nkind = \"use\"\ninputs = [\"m\", \"b\"]\n[stage.b]\nkind = \"use\"\ninputs = [\"m\", \"a\"]\n";
+    let e = first_error(text);
+    assert!(e.contains("inputs form a cycle"), "{e}");
+    assert!(e.contains("a") && e.contains("b"), "{e}");
+    assert!(e.starts_with("p.toml:10:16:"), "{e}");
+}
+
+#[test]
+fn invalid_toml_and_unknown_tables_are_located() {
+    let e = first_error("[stage.x]\nkind = \"make\"\nn = = 3\n");
+    assert!(e.starts_with("p.toml:3:"), "{e}");
+    let e = first_error("[stages.x]\nkind = \"make\"\n");
+    assert!(e.starts_with("p.toml:1:2: unknown table `stages`"), "{e}");
+}
+
+#[test]
+fn sweeps_copy_exactly_the_dependent_stages() {
+    let base = GOOD.replacen("temperature = 0.5\n", "", 1);
+    let text = format!("{base}\n[sweep]\n\"inst.temperature\" = [0.5, 1]\n\"a.mode\" = [\"a\", \"b\"]\n");
+    let p = load(&text).unwrap();
+    let names: Vec<&str> = p.stages.iter().map(|s| s.name.as_str()).collect();
+    assert!(names.contains(&"other"), "{names:?}");
+    assert!(names.contains(&"inst[inst.temperature=0.5]"));
+    assert!(names.contains(&"inst[inst.temperature=1.0]"), "integers swept over a real parameter are reals: {names:?}");
+    assert!(names.contains(&"a[inst.temperature=1.0,a.mode=b]"));
+    assert!(names.contains(&"b[inst.temperature=0.5,a.mode=a]"));
+    assert_eq!(p.stages.len(), 1 + 2 + 4 + 4);
+    let b = &p.stages[p.find("b[inst.temperature=1.0,a.mode=b]").expect(&format!("{names:?}"))];
+    let a = &p.stages[b.inputs[1]];
+    assert_eq!(a.name, "a[inst.temperature=1.0,a.mode=b]");
+    assert_eq!(p.stages[a.inputs[0]].params.float("temperature"), Some(1.0));
+    assert!(p.find("a").unwrap_err().contains("is swept"));
+}
+
+#[test]
+fn sweep_errors_are_located() {
+    let e = first_error(&format!("{GOOD}\n[sweep]\n\"inst.temprature\" = [1]\n"));
+    assert!(e.contains("has no parameter `temprature`"), "{e}");
+    let e = first_error(&format!("{GOOD}\n[sweep]\n\"inst.n\" = [4, 1]\n"));
+    assert!(e.contains("parameter `n` is both set in the stage and swept"), "{e}");
+    let e = first_error(&format!("{GOOD}\n[sweep]\n\"a.mode\" = [\"a\", \"c\"]\n"));
+    assert!(e.contains("expected one of \"a\", \"b\""), "{e}");
+}
+
+fn key_of(text: &str, stage: &str) -> Vec<u8> {
+    let p = load(text).unwrap();
+    p.stages[p.find(stage).unwrap()].params.canonical_bytes()
+}
+
+proptest! {
+    /// Canonical parameters ignore key order and number formatting.
+    #[test]
+    fn canonical_encoding_ignores_order_and_formatting(
+        n in 2i64..1000,
+        t in 1u32..100_000,
+        zeros in 0usize..4,
+        swap in any::<bool>(),
+        spaces in 0usize..3,
+        mode_given in any::<bool>(),
+    ) {
+        let t_plain = format!("{}.{:05}", t / 10_000, t % 10_000);
+        let t_padded = format!("{t_plain}{}", "0".repeat(zeros));
+        let pad = " ".repeat(spaces);
+        let mode = if mode_given { "mode = \"a\"\n" } else { "" };
+        let lines = [format!("n{pad}= {n}\n"), format!("temperature ={pad}{t_padded}\n")];
+        let body = if swap { format!("{}{mode}{}", lines[1], lines[0]) } else { format!("{}{}{mode}", lines[0], lines[1]) };
+        let reference = format!("[stage.x]\nkind = \"make\"\nn = {n}\ntemperature = {t_plain}\n");
+        let variant = format!("[stage.x]\n{body}kind = \"make\"\n");
+        prop_assert_eq!(key_of(&reference, "x"), key_of(&variant, "x"));
+    }
+}
+
+#[test]
+fn integer_and_real_spellings_agree() {
+    let a = key_of("[stage.x]\nkind = \"make\"\nn = 3\ndelta = 1\n", "x");
+    let b = key_of("[stage.x]\nkind = \"make\"\nn = 3\ndelta = 1.000\n", "x");
+    let c = key_of("[stage.x]\nkind = \"make\"\nn = 3\ndelta = 1e0\n", "x");
+    assert_eq!(a, b);
+    assert_eq!(a, c);
+}
