@@ -256,3 +256,21 @@ fn forcing_recomputes_and_keeps_dependents_cached() {
     assert_eq!(exec.total(), 1);
     assert!(!run.events.iter().any(|e| matches!(&e.body, EventBody::Log { message, .. } if message.contains("not deterministic"))));
 }
+
+#[test]
+fn a_panicking_stage_fails_cleanly() {
+    struct Panics;
+    impl Executor for Panics {
+        fn execute(&self, _: &PlannedStage, _: Vec<Vec<u8>>, _: &dyn Observer) -> anyhow::Result<Output> {
+            panic!("boom")
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let cache = Cache::open(dir.path()).unwrap();
+    let p = plan(CHAIN);
+    let (tx, _rx) = mpsc::channel();
+    let cancel = CancelFlags::new(p.stages.len());
+    let options = RunOptions { jobs: 2, force: vec![false; 4], selected: vec![true; 4], cancel: &cancel };
+    let outcomes = run(&p, &cache, &Panics, &options, &tx);
+    assert!(matches!(&outcomes[0], Outcome::Failed(e) if e.contains("panicked: boom")), "{outcomes:?}");
+}

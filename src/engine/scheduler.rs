@@ -212,7 +212,8 @@ fn compute(plan: &Plan, i: usize, cache: &Cache, executor: &dyn Executor, option
     let observer = StageObserver::new(&stage.name, events, options.cancel, i);
     let started = now();
     let clock = Instant::now();
-    let result = executor.execute(stage, inputs, &observer);
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| executor.execute(stage, inputs, &observer)))
+        .unwrap_or_else(|panic| Err(anyhow::anyhow!("the stage panicked: {}", panic_message(&panic))));
     let wall_ms = clock.elapsed().as_millis() as u64;
     let output = match result {
         Ok(output) if !options.cancel.is_set(i) => output,
@@ -250,6 +251,14 @@ fn compute(plan: &Plan, i: usize, cache: &Cache, executor: &dyn Executor, option
         }
         Err(e) => fail(stage, events, format!("storing the artifact: {e}")),
     }
+}
+
+fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into())
 }
 
 fn cancelled(stage: &PlannedStage, events: &Sender<Event>) -> Outcome {

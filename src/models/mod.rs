@@ -4,6 +4,7 @@
 //! couplings in packed form, the planted signal where there is one, and the
 //! conventions that turn them into the log-weight `l(x)` and the energy.
 
+mod f32_bytes;
 pub mod packed;
 pub mod prior;
 
@@ -14,6 +15,9 @@ use serde::{Deserialize, Serialize};
 
 pub use prior::Prior;
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::observe::{Cancelled, Observer, Silent};
 use crate::rng::{self, Rng};
 
 /// Which generative model produced the couplings.
@@ -57,6 +61,7 @@ pub struct Disorder {
     /// Multiplies the stored couplings to give the coefficients of `l(x)`.
     pub coupling_scale: f64,
     /// The observation `Y` (planted models) or `J` (SK), packed (see `packed`).
+    #[serde(with = "f32_bytes")]
     pub couplings: Vec<f32>,
     /// The planted signal `x*`, an exact equilibrium sample by the Nishimori property.
     pub planted: Option<Vec<f32>>,
@@ -81,53 +86,52 @@ fn spike_scale(n: usize, p: usize) -> f64 {
 impl Disorder {
     /// Planted spiked matrix (p = 2) with noise variance `delta`.
     pub fn spiked_matrix(n: usize, prior: Prior, delta: f64, seed: u64) -> Disorder {
-        let planted = prior.sample(n, &mut rng::stream(seed, "planted", 0));
-        let couplings = generate(n, 2, seed, delta.sqrt(), Some((&planted, spike_scale(n, 2))));
-        Disorder {
-            family: Family::SpikedMatrix,
-            n,
-            p: 2,
-            prior,
-            delta,
-            temperature: temperature_from_delta(2, delta),
-            coupling_scale: 1.0 / (delta * (n as f64).sqrt()),
-            couplings,
-            planted: Some(planted.iter().map(|&v| v as f32).collect()),
-        }
+        Disorder::generate(Family::SpikedMatrix, n, prior, delta, seed, &Silent).expect("never cancelled")
     }
 
     /// Planted spiked tensor of order 3 with noise variance `delta`.
     pub fn spiked_tensor(n: usize, prior: Prior, delta: f64, seed: u64) -> Disorder {
-        let p = 3;
+        Disorder::generate(Family::SpikedTensor, n, prior, delta, seed, &Silent).expect("never cancelled")
+    }
+
+    /// SK couplings `J ~ N(0, 1/N)` at inverse temperature `beta`.
+    pub fn sk(n: usize, beta: f64, seed: u64) -> Disorder {
+        Disorder::generate(Family::Sk, n, Prior::Rademacher, 1.0 / (beta * beta), seed, &Silent).expect("never cancelled")
+    }
+
+    /// Draws an instance of `family`; for SK `delta` is `1/beta^2` and `prior`
+    /// is ignored. Reports progress per slab and stops when cancelled.
+    pub fn generate(family: Family, n: usize, prior: Prior, delta: f64, seed: u64, observer: &dyn Observer) -> Result<Disorder, Cancelled> {
+        let p = if family == Family::SpikedTensor { 3 } else { 2 };
+        if family == Family::Sk {
+            let beta = 1.0 / delta.sqrt();
+            let couplings = generate(n, p, seed, 1.0 / (n as f64).sqrt(), None, observer)?;
+            return Ok(Disorder {
+                family,
+                n,
+                p,
+                prior: Prior::Rademacher,
+                delta,
+                temperature: 1.0 / beta,
+                coupling_scale: beta,
+                couplings,
+                planted: None,
+            });
+        }
         let planted = prior.sample(n, &mut rng::stream(seed, "planted", 0));
-        let couplings = generate(n, p, seed, delta.sqrt(), Some((&planted, spike_scale(n, p))));
-        Disorder {
-            family: Family::SpikedTensor,
+        let couplings = generate(n, p, seed, delta.sqrt(), Some((&planted, spike_scale(n, p))), observer)?;
+        let coupling_scale = if p == 2 { 1.0 / (delta * (n as f64).sqrt()) } else { spike_scale(n, p) / delta };
+        Ok(Disorder {
+            family,
             n,
             p,
             prior,
             delta,
             temperature: temperature_from_delta(p, delta),
-            coupling_scale: spike_scale(n, p) / delta,
+            coupling_scale,
             couplings,
             planted: Some(planted.iter().map(|&v| v as f32).collect()),
-        }
-    }
-
-    /// SK couplings `J ~ N(0, 1/N)` at inverse temperature `beta`.
-    pub fn sk(n: usize, beta: f64, seed: u64) -> Disorder {
-        let couplings = generate(n, 2, seed, 1.0 / (n as f64).sqrt(), None);
-        Disorder {
-            family: Family::Sk,
-            n,
-            p: 2,
-            prior: Prior::Rademacher,
-            delta: 1.0 / (beta * beta),
-            temperature: 1.0 / beta,
-            coupling_scale: beta,
-            couplings,
-            planted: None,
-        }
+        })
     }
 
     pub fn beta(&self) -> f64 {
@@ -202,21 +206,30 @@ impl Disorder {
 /// Packed couplings: `noise_std * W_S + spike * prod x*_S` for every index set S.
 /// Each slab `i` (all sets starting with i) has its own stream, so generation is
 /// parallel yet independent of the thread count.
-fn generate(n: usize, p: usize, seed: u64, noise_std: f64, spike: Option<(&[f64], f64)>) -> Vec<f32> {
-    let slabs: Vec<Vec<f32>> = (0..n)
-        .into_par_iter()
-        .map(|i| {
-            let mut rng = rng::stream(seed, "noise", i as u64);
-            let mut slab = Vec::with_capacity(packed::len(n - i - 1, p - 1));
-            for_each_tail(n, p, i, |j, k| {
-                let w: f64 = rng.sample(StandardNormal);
-                let signal = spike.map_or(0.0, |(x, s)| s * x[i] * x[j] * k.map_or(1.0, |k| x[k]));
-                slab.push((noise_std * w + signal) as f32);
-            });
-            slab
-        })
-        .collect();
-    slabs.concat()
+fn generate(n: usize, p: usize, seed: u64, noise_std: f64, spike: Option<(&[f64], f64)>, observer: &dyn Observer) -> Result<Vec<f32>, Cancelled> {
+    let done = AtomicU64::new(0);
+    let mut values = vec![0f32; packed::len(n, p)];
+    let mut slabs = Vec::with_capacity(n);
+    let mut rest = values.as_mut_slice();
+    for i in 0..n {
+        let (slab, tail) = rest.split_at_mut(packed::len(n - i - 1, p - 1));
+        slabs.push(slab);
+        rest = tail;
+    }
+    slabs.into_par_iter().enumerate().try_for_each(|(i, slab)| {
+        observer.checkpoint()?;
+        let mut rng = rng::stream(seed, "noise", i as u64);
+        let mut at = 0;
+        for_each_tail(n, p, i, |j, k| {
+            let w: f64 = rng.sample(StandardNormal);
+            let signal = spike.map_or(0.0, |(x, s)| s * x[i] * x[j] * k.map_or(1.0, |k| x[k]));
+            slab[at] = (noise_std * w + signal) as f32;
+            at += 1;
+        });
+        observer.progress(done.fetch_add(1, Ordering::Relaxed) + 1, n as u64);
+        Ok(())
+    })?;
+    Ok(values)
 }
 
 /// Calls `f(j, None)` for `i<j` (p = 2) or `f(j, Some(k))` for `i<j<k` (p = 3), in order.

@@ -5,6 +5,7 @@
 /// Number of stored entries for `n` variables and order `p` (C(n, p)).
 pub fn len(n: usize, p: usize) -> usize {
     match p {
+        1 => n,
         2 => n * n.saturating_sub(1) / 2,
         3 => n * n.saturating_sub(1) * n.saturating_sub(2) / 6,
         _ => 0,

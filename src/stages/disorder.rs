@@ -6,6 +6,7 @@ use serde_json::json;
 
 use super::params::{self as p, check_rho, delta_of, required_int};
 use crate::models::{Disorder, Family, Prior};
+use crate::observe::Observer;
 use crate::pipeline::schema::{Default, InputSlot, KindSpec, ParamKind, ParamProblem, ParamSpec};
 use crate::pipeline::Params;
 
@@ -95,16 +96,17 @@ fn prior_of(params: &Params) -> Prior {
 }
 
 /// Generates the disorder of one of the three kinds.
-pub fn generate(kind: &str, params: &Params, seed: u64) -> Result<Disorder> {
+pub fn generate(kind: &str, params: &Params, seed: u64, observer: &dyn Observer) -> Result<Disorder> {
     let n = required_int(params, "n")? as usize;
-    Ok(match kind {
-        "disorder.spiked-matrix" => Disorder::spiked_matrix(n, prior_of(params), delta_of(params, 2), seed),
-        "disorder.spiked-tensor" => Disorder::spiked_tensor(n, prior_of(params), delta_of(params, 3), seed),
+    let (family, delta) = match kind {
+        "disorder.spiked-matrix" => (Family::SpikedMatrix, delta_of(params, 2)),
+        "disorder.spiked-tensor" => (Family::SpikedTensor, delta_of(params, 3)),
         _ => {
             let beta = params.float("beta").or(params.float("temperature").map(|t| 1.0 / t)).unwrap_or(f64::NAN);
-            Disorder::sk(n, beta, seed)
+            (Family::Sk, 1.0 / (beta * beta))
         }
-    })
+    };
+    Ok(Disorder::generate(family, n, prior_of(params), delta, seed, observer)?)
 }
 
 /// What `quench show` reports about a disorder artifact.

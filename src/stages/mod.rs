@@ -37,9 +37,7 @@ fn compute(stage: &PlannedStage, _inputs: &[Artifact], observer: &dyn Observer) 
     observer.checkpoint()?;
     match stage.kind {
         "disorder.spiked-matrix" | "disorder.spiked-tensor" | "disorder.sk" => {
-            observer.progress(0, 1);
-            let d = disorder::generate(stage.kind, &stage.params, stage.seed)?;
-            observer.progress(1, 1);
+            let d = disorder::generate(stage.kind, &stage.params, stage.seed, observer)?;
             Ok(Artifact::Disorder(d))
         }
         other => bail!("kind `{other}` has no implementation in this build"),

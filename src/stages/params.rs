@@ -4,10 +4,6 @@
 use crate::pipeline::schema::{Default, ParamKind, ParamProblem, ParamSpec};
 use crate::pipeline::Params;
 
-pub const fn float(min: f64, max: f64) -> ParamKind {
-    ParamKind::Float { min, max, min_open: false, max_open: false }
-}
-
 pub const POSITIVE: ParamKind = ParamKind::Float { min: 0.0, max: f64::INFINITY, min_open: true, max_open: true };
 
 pub const fn int(min: i64, max: i64) -> ParamKind {
