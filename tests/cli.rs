@@ -110,7 +110,10 @@ fn validation_errors_exit_2_with_file_line_column() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("bad.toml:4:1: stage `x`: unknown parameter `temprature`"), "{err}");
     assert!(err.contains("did you mean `temperature`?"), "{err}");
-    assert!(!dir.path().join("c").join("objects").exists() || std::fs::read_dir(dir.path().join("c/objects")).unwrap().count() == 0);
+    assert!(
+        !dir.path().join("c").join("objects").exists()
+            || std::fs::read_dir(dir.path().join("c/objects")).unwrap().count() == 0
+    );
     let out = quench(&dir.path().join("c"), &["show", p.to_str().unwrap(), "x"]);
     assert_eq!(out.status.code(), Some(2));
     let missing = quench(&dir.path().join("c"), &["run", "no-such-file.toml"]);
@@ -195,7 +198,8 @@ fn a_killed_run_leaves_nothing_trusted() {
 fn interrupt_cancels_and_exits_130() {
     let dir = tempfile::tempdir().unwrap();
     let cache = dir.path().join("cache");
-    let p = write(dir.path(), "slow.toml", &format!("{SLOW}[stage.small]\nkind = \"disorder.sk\"\nn = 10\nbeta = 1.0\n"));
+    let p =
+        write(dir.path(), "slow.toml", &format!("{SLOW}[stage.small]\nkind = \"disorder.sk\"\nn = 10\nbeta = 1.0\n"));
     let mut child = spawn_run(&cache, &p);
     let log = latest_log(&cache);
     assert!(wait_for(&log, "\"started\"", Duration::from_secs(20)));
@@ -210,4 +214,27 @@ fn interrupt_cancels_and_exits_130() {
     assert!(log_text.contains("\"stage\":\"big\",\"event\":\"cancelled\""), "{log_text}");
     let out = quench(&cache, &["status", p.to_str().unwrap()]);
     assert!(text(&out).contains("missing  big"), "{}", text(&out));
+}
+
+#[test]
+fn two_processes_on_one_cache_compute_each_stage_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let body: String = (0..3)
+        .map(|i| format!("[stage.s{i}]\nkind = \"disorder.sk\"\nn = 5000\nbeta = 0.5\ninstance = {i}\n"))
+        .collect();
+    let p = write(dir.path(), "three.toml", &body);
+    let a = spawn_run(&cache, &p);
+    let b = spawn_run(&cache, &p);
+    for mut child in [a, b] {
+        assert!(child.wait().unwrap().success());
+    }
+    let mut computed = 0;
+    for run in std::fs::read_dir(cache.join("runs")).unwrap().flatten().filter(|e| e.path().is_dir()) {
+        let log = std::fs::read_to_string(run.path().join("events.jsonl")).unwrap();
+        computed += log.matches("\"cached\":false").count();
+    }
+    assert_eq!(computed, 3);
+    let verify = quench(&cache, &["verify", p.to_str().unwrap()]);
+    assert!(text(&verify).contains("3 identical"), "{}", text(&verify));
 }

@@ -14,12 +14,34 @@ use quench::pipeline::schema::{Arity, Default, InputSlot, KindSpec, ParamKind, P
 use quench::pipeline::{Pipeline, Source};
 use rand::Rng;
 
-const SIZE: ParamSpec = ParamSpec { name: "size", kind: ParamKind::Int { min: 1, max: 1 << 24 }, default: Default::Int(8), unit: "", doc: "" };
-const WORK: ParamSpec = ParamSpec { name: "work_ms", kind: ParamKind::Int { min: 0, max: 60_000 }, default: Default::Int(0), unit: "", doc: "" };
-const FAIL: ParamSpec = ParamSpec { name: "fail", kind: ParamKind::Bool, default: Default::Bool(false), unit: "", doc: "" };
+const SIZE: ParamSpec = ParamSpec {
+    name: "size",
+    kind: ParamKind::Int { min: 1, max: 1 << 24 },
+    default: Default::Int(8),
+    unit: "",
+    doc: "",
+};
+const WORK: ParamSpec = ParamSpec {
+    name: "work_ms",
+    kind: ParamKind::Int { min: 0, max: 60_000 },
+    default: Default::Int(0),
+    unit: "",
+    doc: "",
+};
+const FAIL: ParamSpec =
+    ParamSpec { name: "fail", kind: ParamKind::Bool, default: Default::Bool(false), unit: "", doc: "" };
 
 static CATALOG: &[KindSpec] = &[
-    KindSpec { name: "gen", version: 1, summary: "", output: "num", inputs: &[], params: &[SIZE, WORK, FAIL], exactly_one_of: &[], check: KindSpec::no_check },
+    KindSpec {
+        name: "gen",
+        version: 1,
+        summary: "",
+        output: "num",
+        inputs: &[],
+        params: &[SIZE, WORK, FAIL],
+        exactly_one_of: &[],
+        check: KindSpec::no_check,
+    },
     KindSpec {
         name: "sum",
         version: 1,
@@ -157,8 +179,11 @@ fn renaming_a_stage_reuses_its_cache() {
 
 #[test]
 fn jobs_do_not_change_artifacts() {
-    let wide: String = (0..12).map(|i| format!("[stage.g{i}]\nkind = \"gen\"\nsize = {}\n", 1000 + i)).collect::<String>()
-        + "[stage.all]\nkind = \"sum\"\ninputs = [" + &(0..12).map(|i| format!("\"g{i}\"")).collect::<Vec<_>>().join(",") + "]\n";
+    let wide: String =
+        (0..12).map(|i| format!("[stage.g{i}]\nkind = \"gen\"\nsize = {}\n", 1000 + i)).collect::<String>()
+            + "[stage.all]\nkind = \"sum\"\ninputs = ["
+            + &(0..12).map(|i| format!("\"g{i}\"")).collect::<Vec<_>>().join(",")
+            + "]\n";
     let p = plan(&wide);
     let mut results = Vec::new();
     for jobs in [1, 2, 4] {
@@ -187,7 +212,9 @@ fn corrupt_artifacts_are_detected_and_recomputed() {
     let run = go(&p, &cache, &exec);
     assert_eq!(exec.count("b"), 1, "the corrupt stage is recomputed");
     assert_eq!(exec.total(), 1, "its dependents stay cached: same key, same output");
-    assert!(run.events.iter().any(|e| matches!(&e.body, EventBody::Log { level, message } if level == "warn" && message.contains("corrupt"))));
+    assert!(run.events.iter().any(
+        |e| matches!(&e.body, EventBody::Log { level, message } if level == "warn" && message.contains("corrupt"))
+    ));
     assert_eq!(hashes(&cache, &p), before);
     // A truncated artifact too.
     std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
@@ -199,7 +226,8 @@ fn corrupt_artifacts_are_detected_and_recomputed() {
 #[test]
 fn concurrent_runs_compute_each_stage_once() {
     let dir = tempfile::tempdir().unwrap();
-    let text: String = (0..6).map(|i| format!("[stage.g{i}]\nkind = \"gen\"\nsize = {}\nwork_ms = 150\n", i + 1)).collect();
+    let text: String =
+        (0..6).map(|i| format!("[stage.g{i}]\nkind = \"gen\"\nsize = {}\nwork_ms = 150\n", i + 1)).collect();
     let p = plan(&text);
     let (x, y) = (Counting::default(), Counting::default());
     std::thread::scope(|s| {
@@ -241,7 +269,8 @@ fn cancellation_stops_running_stages_and_caches_nothing_partial() {
     });
     assert!(run.outcomes.iter().all(|o| matches!(o, Outcome::Cancelled(_))), "{:?}", run.outcomes);
     assert!(p.stages.iter().all(|s| cache.record(&s.key).is_none()));
-    let cancelled: Vec<&str> = run.events.iter().filter(|e| matches!(e.body, EventBody::Cancelled { .. })).map(|e| e.stage.as_str()).collect();
+    let cancelled: Vec<&str> =
+        run.events.iter().filter(|e| matches!(e.body, EventBody::Cancelled { .. })).map(|e| e.stage.as_str()).collect();
     assert_eq!(cancelled.len(), 2);
 }
 
@@ -254,7 +283,10 @@ fn forcing_recomputes_and_keeps_dependents_cached() {
     let exec = Counting::default();
     let run = execute(&p, &cache, &exec, 2, &["b"], &CancelFlags::new(p.stages.len()));
     assert_eq!(exec.total(), 1);
-    assert!(!run.events.iter().any(|e| matches!(&e.body, EventBody::Log { message, .. } if message.contains("not deterministic"))));
+    assert!(!run
+        .events
+        .iter()
+        .any(|e| matches!(&e.body, EventBody::Log { message, .. } if message.contains("not deterministic"))));
 }
 
 #[test]

@@ -40,7 +40,11 @@ pub fn status(path: &Path, cache_dir: &Path, json_out: bool) -> Result<i32> {
 }
 
 /// Loads a stage's record and artifact, with an actionable error when absent.
-fn cached_stage(path: &Path, cache_dir: &Path, name: &str) -> Result<(crate::engine::PlannedStage, crate::engine::record::Record, Artifact, Vec<String>)> {
+fn cached_stage(
+    path: &Path,
+    cache_dir: &Path,
+    name: &str,
+) -> Result<(crate::engine::PlannedStage, crate::engine::record::Record, Artifact, Vec<String>)> {
     let (pipeline, plan) = load(path)?;
     let index = stage_index(&pipeline, name)?;
     let cache = open_cache(cache_dir)?;
@@ -74,7 +78,15 @@ pub fn show(path: &Path, cache_dir: &Path, name: &str, json_out: bool) -> Result
         println!("{}", serde_json::to_string_pretty(&doc)?);
         return Ok(0);
     }
-    println!("stage     {}\nkind      {} (version {})\nkey       {}\nartifact  {} ({} bytes)", stage.name, stage.kind, stage.version, stage.key.hex(), record.artifact_hash, record.size);
+    println!(
+        "stage     {}\nkind      {} (version {})\nkey       {}\nartifact  {} ({} bytes)",
+        stage.name,
+        stage.kind,
+        stage.version,
+        stage.key.hex(),
+        record.artifact_hash,
+        record.size
+    );
     println!("computed  in {} ms", record.wall_ms);
     println!("inputs    {}", if inputs.is_empty() { "(none)".into() } else { inputs.join(", ") });
     println!("params");
@@ -166,7 +178,9 @@ pub fn watch(cache_dir: &Path, run: &str) -> Result<i32> {
             }
         }
         if !warned && quiet_since.elapsed() > Duration::from_secs(10) {
-            eprintln!("(no new events for 10 s: the run may still be computing, or was killed; Ctrl-C to stop watching)");
+            eprintln!(
+                "(no new events for 10 s: the run may still be computing, or was killed; Ctrl-C to stop watching)"
+            );
             warned = true;
         }
         std::thread::sleep(Duration::from_millis(200));

@@ -72,7 +72,11 @@ pub fn gc(pipelines: &[PathBuf], cache_dir: &Path, dry_run: bool) -> Result<i32>
     }
     cache.clean_tmp();
     let verb = if dry_run { "would free" } else { "freed" };
-    println!("{count} objects, {verb} {:.1} MiB; {} referenced objects kept", bytes as f64 / (1 << 20) as f64, keep.len());
+    println!(
+        "{count} objects, {verb} {:.1} MiB; {} referenced objects kept",
+        bytes as f64 / (1 << 20) as f64,
+        keep.len()
+    );
     Ok(0)
 }
 
@@ -86,8 +90,14 @@ pub fn cache_info(cache_dir: &Path) -> Result<i32> {
         e.0 += 1;
         e.1 += record.size;
     }
-    let runs = std::fs::read_dir(cache.root().join("runs")).map_or(0, |d| d.flatten().filter(|e| e.path().is_dir()).count());
-    println!("cache {}: {} objects, {:.1} MiB, {runs} run logs", cache.root().display(), keys.len(), bytes as f64 / (1 << 20) as f64);
+    let runs =
+        std::fs::read_dir(cache.root().join("runs")).map_or(0, |d| d.flatten().filter(|e| e.path().is_dir()).count());
+    println!(
+        "cache {}: {} objects, {:.1} MiB, {runs} run logs",
+        cache.root().display(),
+        keys.len(),
+        bytes as f64 / (1 << 20) as f64
+    );
     for (kind, (count, size)) in by_kind {
         println!("  {kind:<28} {count:>6} {:>10.1} MiB", size as f64 / (1 << 20) as f64);
     }

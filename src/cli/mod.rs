@@ -17,7 +17,11 @@ use crate::report::export::Format;
 use crate::stages::CATALOG;
 
 #[derive(Parser, Debug)]
-#[command(name = "quench", version, about = "Does your sampler really sample? Reproducible sampling experiments on spin glasses.")]
+#[command(
+    name = "quench",
+    version,
+    about = "Does your sampler really sample? Reproducible sampling experiments on spin glasses."
+)]
 pub struct Cli {
     /// Cache directory.
     #[arg(long, global = true, env = "QUENCH_CACHE", default_value = "cache")]
@@ -114,7 +118,9 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::Watch { run } => inspect::watch(&cache_dir, &run),
         Command::Status { pipeline, json } => inspect::status(&pipeline, &cache_dir, json),
         Command::Show { pipeline, stage, json } => inspect::show(&pipeline, &cache_dir, &stage, json),
-        Command::Export { pipeline, stage, format, out } => inspect::export(&pipeline, &cache_dir, &stage, format, &out),
+        Command::Export { pipeline, stage, format, out } => {
+            inspect::export(&pipeline, &cache_dir, &stage, format, &out)
+        }
         Command::Verify { pipeline, stage } => maintain::verify(&pipeline, &cache_dir, stage.as_deref()),
         Command::Stages { json } => inspect::stages(json),
         Command::Gc { dry_run, pipelines } => maintain::gc(&pipelines, &cache_dir, dry_run),

@@ -50,7 +50,11 @@ pub fn hash_payload(payload: &[u8]) -> blake3::Hash {
 /// Checks a whole artifact file and returns its payload and hash.
 pub fn unframe(bytes: &[u8]) -> Result<(&[u8], blake3::Hash), CodecError> {
     if bytes.len() < HEADER_LEN || bytes[..8] != MAGIC {
-        return Err(if bytes.len() < 8 || bytes[..8] != MAGIC { CodecError::BadMagic } else { CodecError::Truncated { expected: 0, found: 0 } });
+        return Err(if bytes.len() < 8 || bytes[..8] != MAGIC {
+            CodecError::BadMagic
+        } else {
+            CodecError::Truncated { expected: 0, found: 0 }
+        });
     }
     let version = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes"));
     if version != FORMAT_VERSION {
@@ -86,7 +90,8 @@ pub fn decode<T: DeserializeOwned>(payload: &[u8]) -> Result<T, CodecError> {
 
 fn decode_limited<T: DeserializeOwned, const LIMIT: usize>(payload: &[u8]) -> Result<T, CodecError> {
     let config = bincode::config::standard().with_limit::<LIMIT>();
-    let (value, used) = bincode::serde::decode_from_slice(payload, config).map_err(|e| CodecError::Decode(e.to_string()))?;
+    let (value, used) =
+        bincode::serde::decode_from_slice(payload, config).map_err(|e| CodecError::Decode(e.to_string()))?;
     if used != payload.len() {
         return Err(CodecError::Decode(format!("{} trailing bytes", payload.len() - used)));
     }

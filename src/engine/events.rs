@@ -18,19 +18,51 @@ pub struct Event {
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum EventBody {
     /// A run began: its id, pipeline file and stage count.
-    RunStarted { run_id: String, pipeline: String, stages: usize },
+    RunStarted {
+        run_id: String,
+        pipeline: String,
+        stages: usize,
+    },
     /// A stage is part of the run; `inputs` are stage names.
-    Queued { kind: String, key: String, inputs: Vec<String> },
+    Queued {
+        kind: String,
+        key: String,
+        inputs: Vec<String>,
+    },
     Started,
-    Progress { done: u64, total: u64 },
-    Trace { series: String, x: f64, y: f64 },
-    Histogram { name: String, edges: Vec<f64>, counts: Vec<u64> },
-    Log { level: String, message: String },
-    Finished { cached: bool, artifact_hash: String, wall_ms: u64 },
-    Failed { error: String },
-    Cancelled { reason: String },
+    Progress {
+        done: u64,
+        total: u64,
+    },
+    Trace {
+        series: String,
+        x: f64,
+        y: f64,
+    },
+    Histogram {
+        name: String,
+        edges: Vec<f64>,
+        counts: Vec<u64>,
+    },
+    Log {
+        level: String,
+        message: String,
+    },
+    Finished {
+        cached: bool,
+        artifact_hash: String,
+        wall_ms: u64,
+    },
+    Failed {
+        error: String,
+    },
+    Cancelled {
+        reason: String,
+    },
     /// The run ended: `ok`, `failed` or `cancelled`.
-    RunFinished { status: String },
+    RunFinished {
+        status: String,
+    },
 }
 
 impl Event {

@@ -72,7 +72,13 @@ struct Shared {
 }
 
 /// Runs the selected stages; returns one outcome per stage of the plan.
-pub fn run(plan: &Plan, cache: &Cache, executor: &dyn Executor, options: &RunOptions, events: &Sender<Event>) -> Vec<Outcome> {
+pub fn run(
+    plan: &Plan,
+    cache: &Cache,
+    executor: &dyn Executor,
+    options: &RunOptions,
+    events: &Sender<Event>,
+) -> Vec<Outcome> {
     let n = plan.stages.len();
     let shared = Mutex::new(Shared {
         state: (0..n).map(|i| if options.selected[i] { State::Waiting } else { State::Done }).collect(),
@@ -95,7 +101,15 @@ fn emit(events: &Sender<Event>, stage: &str, body: EventBody) {
     let _ = events.send(Event::now(stage, body));
 }
 
-fn worker(plan: &Plan, cache: &Cache, executor: &dyn Executor, options: &RunOptions, events: &Sender<Event>, shared: &Mutex<Shared>, wake: &Condvar) {
+fn worker(
+    plan: &Plan,
+    cache: &Cache,
+    executor: &dyn Executor,
+    options: &RunOptions,
+    events: &Sender<Event>,
+    shared: &Mutex<Shared>,
+    wake: &Condvar,
+) {
     loop {
         let next = {
             let mut guard = shared.lock().unwrap_or_else(|p| p.into_inner());
@@ -109,7 +123,10 @@ fn worker(plan: &Plan, cache: &Cache, executor: &dyn Executor, options: &RunOpti
                     guard.state[i] = State::Running;
                     break i;
                 }
-                guard = wake.wait_timeout(guard, Duration::from_millis(50)).map(|(g, _)| g).unwrap_or_else(|p| p.into_inner().0);
+                guard = wake
+                    .wait_timeout(guard, Duration::from_millis(50))
+                    .map(|(g, _)| g)
+                    .unwrap_or_else(|p| p.into_inner().0);
             }
         };
         let outcome = process(plan, next, cache, executor, options, events);
@@ -139,7 +156,9 @@ fn settle(plan: &Plan, options: &RunOptions, events: &Sender<Event>, shared: &mu
         let blocked = plan.stages[i].inputs.iter().find_map(|&j| match &shared.outcomes[j] {
             Outcome::Failed(_) => Some(format!("input `{}` failed", plan.stages[j].name)),
             Outcome::Cancelled(_) => Some(format!("input `{}` was cancelled", plan.stages[j].name)),
-            Outcome::NotRun if shared.state[j] == State::Done => Some(format!("input `{}` was not run", plan.stages[j].name)),
+            Outcome::NotRun if shared.state[j] == State::Done => {
+                Some(format!("input `{}` was not run", plan.stages[j].name))
+            }
             _ => None,
         });
         let reason = blocked.or_else(|| options.cancel.is_set(i).then(|| "run cancelled".to_string()));
@@ -152,7 +171,14 @@ fn settle(plan: &Plan, options: &RunOptions, events: &Sender<Event>, shared: &mu
 }
 
 /// Runs one stage: cache hit, or lock, compute, store.
-fn process(plan: &Plan, i: usize, cache: &Cache, executor: &dyn Executor, options: &RunOptions, events: &Sender<Event>) -> Outcome {
+fn process(
+    plan: &Plan,
+    i: usize,
+    cache: &Cache,
+    executor: &dyn Executor,
+    options: &RunOptions,
+    events: &Sender<Event>,
+) -> Outcome {
     let stage = &plan.stages[i];
     let forced = options.force[i];
     if !forced {
@@ -179,7 +205,11 @@ fn process(plan: &Plan, i: usize, cache: &Cache, executor: &dyn Executor, option
 fn cached(stage: &PlannedStage, cache: &Cache, events: &Sender<Event>) -> Option<Outcome> {
     match cache.lookup(&stage.key) {
         Lookup::Valid(record) => {
-            emit(events, &stage.name, EventBody::Finished { cached: true, artifact_hash: record.artifact_hash, wall_ms: record.wall_ms });
+            emit(
+                events,
+                &stage.name,
+                EventBody::Finished { cached: true, artifact_hash: record.artifact_hash, wall_ms: record.wall_ms },
+            );
             Some(Outcome::Cached)
         }
         Lookup::Corrupt(why) => {
@@ -199,7 +229,14 @@ fn fail(stage: &PlannedStage, events: &Sender<Event>, error: String) -> Outcome 
     Outcome::Failed(error)
 }
 
-fn compute(plan: &Plan, i: usize, cache: &Cache, executor: &dyn Executor, options: &RunOptions, events: &Sender<Event>) -> Outcome {
+fn compute(
+    plan: &Plan,
+    i: usize,
+    cache: &Cache,
+    executor: &dyn Executor,
+    options: &RunOptions,
+    events: &Sender<Event>,
+) -> Outcome {
     let stage = &plan.stages[i];
     let mut inputs = Vec::with_capacity(stage.inputs.len());
     for key in &stage.input_keys {
@@ -243,7 +280,11 @@ fn compute(plan: &Plan, i: usize, cache: &Cache, executor: &dyn Executor, option
     match cache.store(&stage.key, &output.payload, &mut record) {
         Ok(hash) => {
             if let Some(old) = previous.filter(|old| old.artifact_hash != hash) {
-                let message = format!("recomputed artifact {} differs from the cached {}: the stage is not deterministic", &hash[..12], &old.artifact_hash[..12]);
+                let message = format!(
+                    "recomputed artifact {} differs from the cached {}: the stage is not deterministic",
+                    &hash[..12],
+                    &old.artifact_hash[..12]
+                );
                 emit(events, &stage.name, log_body("warn", &message));
             }
             emit(events, &stage.name, EventBody::Finished { cached: false, artifact_hash: hash, wall_ms });
@@ -302,7 +343,11 @@ impl Observer for StageObserver<'_> {
     }
 
     fn histogram(&self, name: &str, edges: &[f64], counts: &[u64]) {
-        emit(self.events, self.stage, EventBody::Histogram { name: name.into(), edges: edges.to_vec(), counts: counts.to_vec() });
+        emit(
+            self.events,
+            self.stage,
+            EventBody::Histogram { name: name.into(), edges: edges.to_vec(), counts: counts.to_vec() },
+        );
     }
 
     fn log(&self, message: &str) {

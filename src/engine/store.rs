@@ -159,7 +159,12 @@ impl Cache {
     /// once if another process holds it.
     pub fn lock(&self, key: &ContentKey, on_wait: impl FnOnce()) -> Result<StageLock, CacheError> {
         let path = self.root.join("locks").join(format!("{}.lock", key.hex()));
-        let file = OpenOptions::new().create(true).truncate(false).write(true).open(&path).map_err(io_err("opening lock", &path))?;
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(io_err("opening lock", &path))?;
         match file.try_lock() {
             Ok(()) => {}
             Err(fs::TryLockError::WouldBlock) => {
@@ -246,8 +251,7 @@ impl Cache {
 fn unique_suffix() -> u64 {
     use std::sync::atomic::{AtomicU64, Ordering};
     static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos() as u64);
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos() as u64);
     nanos ^ (COUNTER.fetch_add(1, Ordering::Relaxed) << 32)
 }

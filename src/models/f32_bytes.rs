@@ -24,7 +24,7 @@ impl<'de> Visitor<'de> for F32Bytes {
     }
 
     fn visit_bytes<E: Error>(self, bytes: &[u8]) -> Result<Vec<f32>, E> {
-        if bytes.len() % 4 != 0 {
+        if !bytes.len().is_multiple_of(4) {
             return Err(E::custom(format!("{} bytes is not a whole number of f32 values", bytes.len())));
         }
         Ok(bytes.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect())

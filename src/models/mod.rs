@@ -96,12 +96,20 @@ impl Disorder {
 
     /// SK couplings `J ~ N(0, 1/N)` at inverse temperature `beta`.
     pub fn sk(n: usize, beta: f64, seed: u64) -> Disorder {
-        Disorder::generate(Family::Sk, n, Prior::Rademacher, 1.0 / (beta * beta), seed, &Silent).expect("never cancelled")
+        Disorder::generate(Family::Sk, n, Prior::Rademacher, 1.0 / (beta * beta), seed, &Silent)
+            .expect("never cancelled")
     }
 
     /// Draws an instance of `family`; for SK `delta` is `1/beta^2` and `prior`
     /// is ignored. Reports progress per slab and stops when cancelled.
-    pub fn generate(family: Family, n: usize, prior: Prior, delta: f64, seed: u64, observer: &dyn Observer) -> Result<Disorder, Cancelled> {
+    pub fn generate(
+        family: Family,
+        n: usize,
+        prior: Prior,
+        delta: f64,
+        seed: u64,
+        observer: &dyn Observer,
+    ) -> Result<Disorder, Cancelled> {
         let p = if family == Family::SpikedTensor { 3 } else { 2 };
         if family == Family::Sk {
             let beta = 1.0 / delta.sqrt();
@@ -164,9 +172,7 @@ impl Disorder {
 
     /// The planted signal as f64, if any.
     pub fn planted_f64(&self) -> Option<Vec<f64>> {
-        self.planted
-            .as_ref()
-            .map(|x| x.iter().map(|&v| v as f64).collect())
+        self.planted.as_ref().map(|x| x.iter().map(|&v| v as f64).collect())
     }
 
     /// Expected equilibrium energy per spin where it is known exactly: the
@@ -206,7 +212,14 @@ impl Disorder {
 /// Packed couplings: `noise_std * W_S + spike * prod x*_S` for every index set S.
 /// Each slab `i` (all sets starting with i) has its own stream, so generation is
 /// parallel yet independent of the thread count.
-fn generate(n: usize, p: usize, seed: u64, noise_std: f64, spike: Option<(&[f64], f64)>, observer: &dyn Observer) -> Result<Vec<f32>, Cancelled> {
+fn generate(
+    n: usize,
+    p: usize,
+    seed: u64,
+    noise_std: f64,
+    spike: Option<(&[f64], f64)>,
+    observer: &dyn Observer,
+) -> Result<Vec<f32>, Cancelled> {
     let done = AtomicU64::new(0);
     let mut values = vec![0f32; packed::len(n, p)];
     let mut slabs = Vec::with_capacity(n);

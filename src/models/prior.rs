@@ -45,15 +45,9 @@ impl Prior {
     pub fn sample(&self, n: usize, rng: &mut Rng) -> Vec<f64> {
         match *self {
             Prior::Rademacher => (0..n).map(|_| rademacher(rng)).collect(),
-            Prior::SparseRademacher { rho } => (0..n)
-                .map(|_| {
-                    if rng.random::<f64>() < rho {
-                        rademacher(rng)
-                    } else {
-                        0.0
-                    }
-                })
-                .collect(),
+            Prior::SparseRademacher { rho } => {
+                (0..n).map(|_| if rng.random::<f64>() < rho { rademacher(rng) } else { 0.0 }).collect()
+            }
             Prior::Spherical => {
                 let mut x: Vec<f64> = (0..n).map(|_| rng.sample(StandardNormal)).collect();
                 project_to_sphere(&mut x);

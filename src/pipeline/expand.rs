@@ -18,12 +18,18 @@ struct Copies {
     by_combination: HashMap<Vec<usize>, usize>,
 }
 
-pub fn expand(source: &Source, decl: &PipelineDecl, checked: &[CheckedStage<'static>], errors: &mut Vec<PipelineError>) -> Vec<Stage> {
+pub fn expand(
+    source: &Source,
+    decl: &PipelineDecl,
+    checked: &[CheckedStage<'static>],
+    errors: &mut Vec<PipelineError>,
+) -> Vec<Stage> {
     let values = canonical_sweep_values(decl, checked);
     let mut copies: HashMap<usize, Copies> = HashMap::new();
     let mut stages = Vec::new();
     for cs in checked {
-        let mut sweeps: Vec<usize> = (0..decl.sweeps.len()).filter(|&k| decl.sweeps[k].stage == cs.decl.name.value).collect();
+        let mut sweeps: Vec<usize> =
+            (0..decl.sweeps.len()).filter(|&k| decl.sweeps[k].stage == cs.decl.name.value).collect();
         for input in &cs.inputs {
             sweeps.extend(&copies[input].sweeps);
         }
@@ -70,10 +76,8 @@ fn concrete(
     position: usize,
     errors: &mut Vec<PipelineError>,
 ) -> Stage {
-    let swept: Vec<(String, ParamValue)> = chosen
-        .iter()
-        .map(|&(k, v)| (decl.sweeps[k].key.value.clone(), sweep_values[k][v].clone()))
-        .collect();
+    let swept: Vec<(String, ParamValue)> =
+        chosen.iter().map(|&(k, v)| (decl.sweeps[k].key.value.clone(), sweep_values[k][v].clone())).collect();
     let mut values = cs.values.clone();
     for &(k, v) in chosen {
         let sweep = &decl.sweeps[k];
@@ -87,7 +91,8 @@ fn concrete(
         .iter()
         .map(|input| {
             let c = &copies[input];
-            let restricted: Vec<usize> = c.sweeps.iter().map(|k| chosen.iter().find(|(s, _)| s == k).map_or(0, |&(_, v)| v)).collect();
+            let restricted: Vec<usize> =
+                c.sweeps.iter().map(|k| chosen.iter().find(|(s, _)| s == k).map_or(0, |&(_, v)| v)).collect();
             c.by_combination.get(&restricted).copied().unwrap_or(position)
         })
         .collect();
@@ -106,7 +111,8 @@ fn canonical_sweep_values(decl: &PipelineDecl, checked: &[CheckedStage<'static>]
     decl.sweeps
         .iter()
         .map(|sweep| {
-            let param = checked.iter().find(|c| c.decl.name.value == sweep.stage).and_then(|c| c.spec.param(&sweep.param));
+            let param =
+                checked.iter().find(|c| c.decl.name.value == sweep.stage).and_then(|c| c.spec.param(&sweep.param));
             sweep
                 .values
                 .iter()
@@ -117,7 +123,13 @@ fn canonical_sweep_values(decl: &PipelineDecl, checked: &[CheckedStage<'static>]
 }
 
 /// Fills defaults, then checks choice groups and the kind's own rules.
-fn finalize(source: &Source, decl: &PipelineDecl, cs: &CheckedStage<'static>, values: Vec<(String, ParamValue)>, errors: &mut Vec<PipelineError>) -> Params {
+fn finalize(
+    source: &Source,
+    decl: &PipelineDecl,
+    cs: &CheckedStage<'static>,
+    values: Vec<(String, ParamValue)>,
+    errors: &mut Vec<PipelineError>,
+) -> Params {
     let mut params = Params::default();
     for spec in cs.spec.params {
         if let Some(v) = spec.default.value() {
@@ -134,7 +146,10 @@ fn finalize(source: &Source, decl: &PipelineDecl, cs: &CheckedStage<'static>, va
     };
     for spec in cs.spec.params {
         if matches!(spec.default, super::schema::Default::Required) && params.get(spec.name).is_none() {
-            push(cs.decl.name.span.clone(), format!("missing parameter `{}`: {} ({})", spec.name, spec.kind.describe(), spec.doc));
+            push(
+                cs.decl.name.span.clone(),
+                format!("missing parameter `{}`: {} ({})", spec.name, spec.kind.describe(), spec.doc),
+            );
         }
     }
     for group in cs.spec.exactly_one_of {
@@ -160,10 +175,7 @@ fn param_span(decl: &PipelineDecl, cs: &CheckedStage, param: &str) -> Span {
         .find(|(k, _)| k.value == param)
         .map(|(_, v)| v.span.clone())
         .or_else(|| {
-            decl.sweeps
-                .iter()
-                .find(|s| s.stage == cs.decl.name.value && s.param == param)
-                .map(|s| s.key.span.clone())
+            decl.sweeps.iter().find(|s| s.stage == cs.decl.name.value && s.param == param).map(|s| s.key.span.clone())
         })
         .flatten()
 }

@@ -57,7 +57,11 @@ pub fn parse(source: &Source, default_name: &str) -> Result<PipelineDecl, Vec<Pi
     for (key, _) in root.iter() {
         if !["pipeline", "stage", "sweep"].contains(&key) {
             let span = root.key(key).and_then(|k| k.span());
-            errors.push(source.error(span, None, format!("unknown table `{key}` (expected `pipeline`, `stage` or `sweep`)")));
+            errors.push(source.error(
+                span,
+                None,
+                format!("unknown table `{key}` (expected `pipeline`, `stage` or `sweep`)"),
+            ));
         }
     }
     let (name, seed) = parse_header(source, root, default_name, &mut errors);
@@ -89,7 +93,9 @@ fn parse_header(source: &Source, root: &Table, default_name: &str, errors: &mut 
             ("name", Some(Value::String(s))) => name = s.value().clone(),
             ("seed", Some(Value::Integer(i))) if *i.value() >= 0 => seed = *i.value() as u64,
             ("name", _) => errors.push(source.error(item.span(), None, "`pipeline.name` must be a string")),
-            ("seed", _) => errors.push(source.error(item.span(), None, "`pipeline.seed` must be a non-negative integer")),
+            ("seed", _) => {
+                errors.push(source.error(item.span(), None, "`pipeline.seed` must be a non-negative integer"))
+            }
             _ => errors.push(source.error(
                 table.key(key).and_then(|k| k.span()),
                 None,
@@ -154,10 +160,8 @@ fn parse_stage(
                 Err(span) => errors.push(source.error(span, stage, "`inputs` must be a list of stage names")),
             },
             _ => match scalar(item) {
-                Some(value) => params.push((
-                    Spanned { value: key.to_string(), span: key_span },
-                    Spanned { value, span: item.span() },
-                )),
+                Some(value) => params
+                    .push((Spanned { value: key.to_string(), span: key_span }, Spanned { value, span: item.span() })),
                 None => errors.push(source.error(
                     item.span().or(key_span),
                     stage,
@@ -215,14 +219,22 @@ fn parse_sweeps(source: &Source, root: &Table, errors: &mut Vec<PipelineError>) 
             continue;
         };
         let Some(array) = item.as_array().filter(|a| !a.is_empty()) else {
-            errors.push(source.error(item.span().or(key_span), None, format!("sweep `{key}` must be a non-empty list of values")));
+            errors.push(source.error(
+                item.span().or(key_span),
+                None,
+                format!("sweep `{key}` must be a non-empty list of values"),
+            ));
             continue;
         };
         let mut values = Vec::new();
         for v in array.iter() {
             match scalar_value(v) {
                 Some(value) => values.push(Spanned { value, span: v.span() }),
-                None => errors.push(source.error(v.span(), Some(stage), format!("sweep `{key}`: values must be numbers, strings or booleans"))),
+                None => errors.push(source.error(
+                    v.span(),
+                    Some(stage),
+                    format!("sweep `{key}`: values must be numbers, strings or booleans"),
+                )),
             }
         }
         sweeps.push(SweepDecl {

@@ -9,9 +9,17 @@ use super::params::{ParamValue, Params};
 #[derive(Debug, Clone, Copy)]
 pub enum ParamKind {
     /// An integer in `[min, max]`.
-    Int { min: i64, max: i64 },
+    Int {
+        min: i64,
+        max: i64,
+    },
     /// A finite real in the interval from `min` to `max`, each end open or closed.
-    Float { min: f64, max: f64, min_open: bool, max_open: bool },
+    Float {
+        min: f64,
+        max: f64,
+        min_open: bool,
+        max_open: bool,
+    },
     /// One of the listed names.
     Choice(&'static [&'static str]),
     Bool,

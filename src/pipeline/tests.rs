@@ -7,7 +7,13 @@ use proptest::prelude::*;
 use super::schema::{Arity, Default, InputSlot, KindSpec, ParamKind, ParamSpec};
 use super::*;
 
-const N: ParamSpec = ParamSpec { name: "n", kind: ParamKind::Int { min: 2, max: 1000 }, default: Default::Required, unit: "", doc: "size" };
+const N: ParamSpec = ParamSpec {
+    name: "n",
+    kind: ParamKind::Int { min: 2, max: 1000 },
+    default: Default::Required,
+    unit: "",
+    doc: "size",
+};
 const T: ParamSpec = ParamSpec {
     name: "temperature",
     kind: ParamKind::Float { min: 0.0, max: f64::INFINITY, min_open: true, max_open: true },
@@ -16,7 +22,8 @@ const T: ParamSpec = ParamSpec {
     doc: "temperature",
 };
 const DELTA: ParamSpec = ParamSpec { name: "delta", ..T };
-const MODE: ParamSpec = ParamSpec { name: "mode", kind: ParamKind::Choice(&["a", "b"]), default: Default::Str("a"), unit: "", doc: "mode" };
+const MODE: ParamSpec =
+    ParamSpec { name: "mode", kind: ParamKind::Choice(&["a", "b"]), default: Default::Str("a"), unit: "", doc: "mode" };
 
 static CATALOG: &[KindSpec] = &[
     KindSpec {
@@ -34,7 +41,10 @@ static CATALOG: &[KindSpec] = &[
         version: 1,
         summary: "",
         output: "result",
-        inputs: &[InputSlot { accepts: &["thing"], arity: Arity::One }, InputSlot { accepts: &["result"], arity: Arity::AnyNumber }],
+        inputs: &[
+            InputSlot { accepts: &["thing"], arity: Arity::One },
+            InputSlot { accepts: &["result"], arity: Arity::AnyNumber },
+        ],
         params: &[MODE],
         exactly_one_of: &[],
         check: KindSpec::no_check,
@@ -124,7 +134,9 @@ fn choice_groups_and_required_parameters_are_enforced() {
 fn input_errors_name_the_input() {
     let e = first_error("[stage.x]\nkind = \"use\"\ninputs = [\"nope\"]\n");
     assert!(e.starts_with("p.toml:3:11: stage `x`: input `nope` is not a stage"), "{e}");
-    let e = first_error("[stage.m]\nkind = \"make\"\nn = 3\ndelta = 1\n[stage.x]\nkind = \"use\"\ninputs = [\"m\", \"m\"]\n");
+    let e = first_error(
+        "[stage.m]\nkind = \"make\"\nn = 3\ndelta = 1\n[stage.x]\nkind = \"use\"\ninputs = [\"m\", \"m\"]\n",
+    );
     assert!(e.starts_with("p.toml:7:16: stage `x`: input `m` is a `thing` artifact, but kind `use` expects one thing, then any number of result"), "{e}");
     let e = first_error("[stage.x]\nkind = \"use\"\n");
     assert!(e.contains("missing inputs"), "{e}");
@@ -159,7 +171,7 @@ fn sweeps_copy_exactly_the_dependent_stages() {
     assert!(names.contains(&"a[inst.temperature=1.0,a.mode=b]"));
     assert!(names.contains(&"b[inst.temperature=0.5,a.mode=a]"));
     assert_eq!(p.stages.len(), 1 + 2 + 4 + 4);
-    let b = &p.stages[p.find("b[inst.temperature=1.0,a.mode=b]").expect(&format!("{names:?}"))];
+    let b = &p.stages[p.find("b[inst.temperature=1.0,a.mode=b]").unwrap_or_else(|_| panic!("{names:?}"))];
     let a = &p.stages[b.inputs[1]];
     assert_eq!(a.name, "a[inst.temperature=1.0,a.mode=b]");
     assert_eq!(p.stages[a.inputs[0]].params.float("temperature"), Some(1.0));

@@ -31,12 +31,8 @@ pub fn check<'c>(
     errors: &mut Vec<PipelineError>,
 ) -> Vec<CheckedStage<'c>> {
     let index: HashMap<&str, usize> = decl.stages.iter().enumerate().map(|(i, s)| (s.name.value.as_str(), i)).collect();
-    let mut stages: Vec<Option<CheckedStage<'c>>> = decl
-        .stages
-        .iter()
-        .enumerate()
-        .map(|(i, s)| check_stage(source, i, s, catalog, &index, errors))
-        .collect();
+    let mut stages: Vec<Option<CheckedStage<'c>>> =
+        decl.stages.iter().enumerate().map(|(i, s)| check_stage(source, i, s, catalog, &index, errors)).collect();
     check_sweeps(source, decl, &stages, errors);
     let order = topological_order(source, decl, &index, errors);
     for &i in &order {
@@ -65,7 +61,11 @@ fn check_stage<'c>(
                 errors.push(source.error(
                     input.span.clone(),
                     stage,
-                    format!("input `{}` is not a stage of this pipeline{}", input.value, suggestion(&input.value, &names)),
+                    format!(
+                        "input `{}` is not a stage of this pipeline{}",
+                        input.value,
+                        suggestion(&input.value, &names)
+                    ),
                 ));
             }
         }
@@ -75,7 +75,11 @@ fn check_stage<'c>(
         errors.push(source.error(
             decl.kind.span.clone(),
             stage,
-            format!("unknown kind `{}`{} (`quench stages` lists the catalog)", decl.kind.value, suggestion(&decl.kind.value, &names)),
+            format!(
+                "unknown kind `{}`{} (`quench stages` lists the catalog)",
+                decl.kind.value,
+                suggestion(&decl.kind.value, &names)
+            ),
         ));
         return None;
     };
@@ -98,7 +102,9 @@ fn check_stage<'c>(
             }
             Some(param) => match param.kind.accept(&value.value) {
                 Ok(v) => values.push((key.value.clone(), v)),
-                Err(why) => errors.push(source.error(value.span.clone(), stage, format!("parameter `{}`: {why}", key.value))),
+                Err(why) => {
+                    errors.push(source.error(value.span.clone(), stage, format!("parameter `{}`: {why}", key.value)))
+                }
             },
         }
     }
@@ -106,7 +112,12 @@ fn check_stage<'c>(
     (!failed).then(|| CheckedStage { index: position, decl: decl.clone(), spec, values, inputs })
 }
 
-fn check_sweeps(source: &Source, decl: &PipelineDecl, stages: &[Option<CheckedStage>], errors: &mut Vec<PipelineError>) {
+fn check_sweeps(
+    source: &Source,
+    decl: &PipelineDecl,
+    stages: &[Option<CheckedStage>],
+    errors: &mut Vec<PipelineError>,
+) {
     for sweep in &decl.sweeps {
         let key_span = sweep.key.span.clone();
         let Some(pos) = decl.stages.iter().position(|s| s.name.value == sweep.stage) else {
@@ -125,38 +136,71 @@ fn check_sweeps(source: &Source, decl: &PipelineDecl, stages: &[Option<CheckedSt
             errors.push(source.error(
                 key_span,
                 here,
-                format!("sweep `{}`: kind `{}` has no parameter `{}` (parameters: {})", sweep.key.value, stage.spec.name, sweep.param, names.join(", ")),
+                format!(
+                    "sweep `{}`: kind `{}` has no parameter `{}` (parameters: {})",
+                    sweep.key.value,
+                    stage.spec.name,
+                    sweep.param,
+                    names.join(", ")
+                ),
             ));
             continue;
         };
         if stage.values.iter().any(|(k, _)| *k == sweep.param) {
-            errors.push(source.error(key_span.clone(), here, format!("parameter `{}` is both set in the stage and swept; keep one", sweep.param)));
+            errors.push(source.error(
+                key_span.clone(),
+                here,
+                format!("parameter `{}` is both set in the stage and swept; keep one", sweep.param),
+            ));
         }
         let mut seen: Vec<ParamValue> = Vec::new();
         for value in &sweep.values {
             match param.kind.accept(&value.value) {
-                Ok(v) if seen.contains(&v) => errors.push(source.error(value.span.clone(), here, format!("sweep `{}`: value {v} appears twice", sweep.key.value))),
+                Ok(v) if seen.contains(&v) => errors.push(source.error(
+                    value.span.clone(),
+                    here,
+                    format!("sweep `{}`: value {v} appears twice", sweep.key.value),
+                )),
                 Ok(v) => seen.push(v),
-                Err(why) => errors.push(source.error(value.span.clone(), here, format!("sweep `{}`: {why}", sweep.key.value))),
+                Err(why) => {
+                    errors.push(source.error(value.span.clone(), here, format!("sweep `{}`: {why}", sweep.key.value)))
+                }
             }
         }
     }
     for (i, a) in decl.sweeps.iter().enumerate() {
         if decl.sweeps[..i].iter().any(|b| b.stage == a.stage && b.param == a.param) {
-            errors.push(source.error(a.key.span.clone(), Some(&a.stage), format!("sweep `{}` is given twice", a.key.value)));
+            errors.push(source.error(
+                a.key.span.clone(),
+                Some(&a.stage),
+                format!("sweep `{}` is given twice", a.key.value),
+            ));
         }
     }
 }
 
 /// Depth-first topological order; reports each cycle once at the closing input.
-fn topological_order(source: &Source, decl: &PipelineDecl, index: &HashMap<&str, usize>, errors: &mut Vec<PipelineError>) -> Vec<usize> {
+fn topological_order(
+    source: &Source,
+    decl: &PipelineDecl,
+    index: &HashMap<&str, usize>,
+    errors: &mut Vec<PipelineError>,
+) -> Vec<usize> {
     #[derive(Clone, Copy, PartialEq)]
     enum Mark {
         New,
         Open,
         Done,
     }
-    fn visit(at: usize, decl: &PipelineDecl, index: &HashMap<&str, usize>, marks: &mut [Mark], path: &mut Vec<usize>, order: &mut Vec<usize>, cycles: &mut Vec<(usize, usize, Vec<usize>)>) {
+    fn visit(
+        at: usize,
+        decl: &PipelineDecl,
+        index: &HashMap<&str, usize>,
+        marks: &mut [Mark],
+        path: &mut Vec<usize>,
+        order: &mut Vec<usize>,
+        cycles: &mut Vec<(usize, usize, Vec<usize>)>,
+    ) {
         marks[at] = Mark::Open;
         path.push(at);
         for (slot, input) in decl.stages[at].inputs.iter().enumerate() {
@@ -194,12 +238,13 @@ fn topological_order(source: &Source, decl: &PipelineDecl, index: &HashMap<&str,
     order
 }
 
-fn check_input_types(source: &Source, stage: &CheckedStage, stages: &[Option<CheckedStage>], errors: &mut Vec<PipelineError>) {
-    let types: Vec<&str> = stage
-        .inputs
-        .iter()
-        .map(|&i| stages[i].as_ref().map_or("?", |s| s.spec.output))
-        .collect();
+fn check_input_types(
+    source: &Source,
+    stage: &CheckedStage,
+    stages: &[Option<CheckedStage>],
+    errors: &mut Vec<PipelineError>,
+) {
+    let types: Vec<&str> = stage.inputs.iter().map(|&i| stages[i].as_ref().map_or("?", |s| s.spec.output)).collect();
     if types.contains(&"?") {
         return;
     }
@@ -208,7 +253,10 @@ fn check_input_types(source: &Source, stage: &CheckedStage, stages: &[Option<Che
         let (span, message): (Span, String) = match at {
             Some(i) => (
                 stage.decl.inputs[i].span.clone(),
-                format!("input `{}` is a `{}` artifact, but kind `{}` expects {expected}", stage.decl.inputs[i].value, types[i], stage.spec.name),
+                format!(
+                    "input `{}` is a `{}` artifact, but kind `{}` expects {expected}",
+                    stage.decl.inputs[i].value, types[i], stage.spec.name
+                ),
             ),
             None => (
                 stage.decl.name.span.clone(),

@@ -90,7 +90,8 @@ fn write_json(tables: &[Table], summary: &serde_json::Value, dir: &Path) -> Resu
     let mut doc = serde_json::Map::new();
     doc.insert("summary".into(), summary.clone());
     for table in tables {
-        let columns: serde_json::Map<String, serde_json::Value> = table.columns.iter().map(|(n, c)| (n.clone(), c.to_json())).collect();
+        let columns: serde_json::Map<String, serde_json::Value> =
+            table.columns.iter().map(|(n, c)| (n.clone(), c.to_json())).collect();
         doc.insert(table.name.clone(), serde_json::Value::Object(columns));
     }
     let file = fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?;

@@ -54,7 +54,9 @@ fn line(event: &Event, last_decile: &mut HashMap<String, u64>) -> Option<String>
         }
         EventBody::Trace { .. } | EventBody::Histogram { .. } => return None,
         EventBody::Log { level, message } => format!("{level:<10} {message}"),
-        EventBody::Finished { cached: true, artifact_hash, .. } => format!("cached     {}", &artifact_hash[..12.min(artifact_hash.len())]),
+        EventBody::Finished { cached: true, artifact_hash, .. } => {
+            format!("cached     {}", &artifact_hash[..12.min(artifact_hash.len())])
+        }
         EventBody::Finished { cached: false, artifact_hash, wall_ms } => {
             format!("computed   {} in {}", &artifact_hash[..12.min(artifact_hash.len())], format_ms(*wall_ms))
         }
@@ -95,7 +97,9 @@ fn show_bar(multi: &MultiProgress, bars: &mut HashMap<String, ProgressBar>, even
             b.finish_with_message(how);
         }),
         EventBody::Failed { error } => with(bars, event, |b| b.abandon_with_message(format!("FAILED: {error}"))),
-        EventBody::Cancelled { reason } => with(bars, event, |b| b.abandon_with_message(format!("cancelled: {reason}"))),
+        EventBody::Cancelled { reason } => {
+            with(bars, event, |b| b.abandon_with_message(format!("cancelled: {reason}")))
+        }
         _ => {}
     }
 }

@@ -69,7 +69,8 @@ fn disorder_tables(d: &Disorder) -> Vec<Table> {
         }
     }
     debug_assert_eq!(index[0].len(), packed::len(d.n, d.p));
-    let mut columns: Vec<(String, Column)> = ["i", "j", "k"].iter().zip(index).map(|(n, v)| (n.to_string(), Column::Int(v))).collect();
+    let mut columns: Vec<(String, Column)> =
+        ["i", "j", "k"].iter().zip(index).map(|(n, v)| (n.to_string(), Column::Int(v))).collect();
     columns.push(("value".into(), Column::Float(d.couplings.iter().map(|&v| v as f64).collect())));
     tables.push(Table { name: "couplings".into(), columns });
     tables

@@ -13,7 +13,13 @@ use crate::pipeline::Params;
 pub const OUTPUT: &str = "disorder";
 
 const fn size(max: i64) -> ParamSpec {
-    ParamSpec { name: "n", kind: p::int(3, max), default: Default::Required, unit: "variables", doc: "number of variables N" }
+    ParamSpec {
+        name: "n",
+        kind: p::int(3, max),
+        default: Default::Required,
+        unit: "variables",
+        doc: "number of variables N",
+    }
 }
 
 const MATRIX_PRIOR: ParamSpec = ParamSpec {

@@ -46,8 +46,14 @@ pub const INSTANCE: ParamSpec = ParamSpec {
 pub fn check_rho(params: &Params) -> Result<(), ParamProblem> {
     let sparse = params.str("prior") == Some("sparse-rademacher");
     match (sparse, params.float("rho")) {
-        (true, None) => Err(ParamProblem { param: Some("prior"), message: "prior \"sparse-rademacher\" needs `rho` in (0, 1]".into() }),
-        (false, Some(_)) => Err(ParamProblem { param: Some("rho"), message: "`rho` applies only to prior \"sparse-rademacher\"".into() }),
+        (true, None) => Err(ParamProblem {
+            param: Some("prior"),
+            message: "prior \"sparse-rademacher\" needs `rho` in (0, 1]".into(),
+        }),
+        (false, Some(_)) => Err(ParamProblem {
+            param: Some("rho"),
+            message: "`rho` applies only to prior \"sparse-rademacher\"".into(),
+        }),
         _ => Ok(()),
     }
 }
