@@ -11,3 +11,4 @@ pub mod pipeline;
 pub mod report;
 pub mod rng;
 pub mod stages;
+pub mod tui;

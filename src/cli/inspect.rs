@@ -1,14 +1,15 @@
 //! Read-only commands: `status`, `show`, `export`, `stages` and `watch`.
 
-use std::io::{Read, Seek, SeekFrom};
+use std::io::IsTerminal;
+use std::ops::ControlFlow;
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 use serde_json::json;
 
 use super::{load, open_cache, stage_index};
-use crate::engine::runlog::{parse_lines, resolve_run};
+use crate::engine::runlog::{follow, resolve_run};
 use crate::engine::status::status as stage_status;
 use crate::engine::EventBody;
 use crate::pipeline::schema::Default;
@@ -151,38 +152,40 @@ fn default_text(default: &Default) -> String {
     }
 }
 
-/// Replays a run log and follows it while it grows, until the run finishes.
+/// Replays a run log and follows it while it grows: in the TUI on a
+/// terminal (until the user quits), else as plain lines until the run ends.
 pub fn watch(cache_dir: &Path, run: &str) -> Result<i32> {
     let path = resolve_run(cache_dir, run).map_err(super::InvalidInput)?;
-    let mut file = std::fs::File::open(&path).with_context(|| format!("opening {}", path.display()))?;
-    let mut reporter = Reporter::lines();
-    let (mut buffer, mut offset) = (String::new(), 0u64);
-    let mut quiet_since = Instant::now();
-    let mut warned = false;
-    loop {
-        file.seek(SeekFrom::Start(offset))?;
-        let mut chunk = String::new();
-        file.read_to_string(&mut chunk)?;
-        if !chunk.is_empty() {
-            quiet_since = Instant::now();
-            warned = false;
-        }
-        buffer.push_str(&chunk);
-        offset += chunk.len() as u64;
-        let (events, consumed, _) = parse_lines(&buffer);
-        buffer.drain(..consumed);
-        for event in &events {
-            reporter.show(event);
-            if matches!(event.body, EventBody::RunFinished { .. }) {
-                return Ok(0);
-            }
-        }
-        if !warned && quiet_since.elapsed() > Duration::from_secs(10) {
-            eprintln!(
-                "(no new events for 10 s: the run may still be computing, or was killed; Ctrl-C to stop watching)"
+    if std::io::stdout().is_terminal() && std::io::stdin().is_terminal() {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let follower = path.clone();
+        std::thread::spawn(move || {
+            let _ = follow(
+                &follower,
+                Duration::from_secs(3600),
+                || {},
+                |event| {
+                    if tx.send(event).is_err() {
+                        ControlFlow::Break(())
+                    } else {
+                        ControlFlow::Continue(())
+                    }
+                },
             );
-            warned = true;
-        }
-        std::thread::sleep(Duration::from_millis(200));
+        });
+        crate::tui::run(&path.display().to_string(), rx, None)?;
+        return Ok(0);
     }
+    let mut reporter = Reporter::lines();
+    let quiet = || eprintln!("(no new events for 10 s: the run may still be computing, or was killed; Ctrl-C to stop)");
+    follow(&path, Duration::from_secs(10), quiet, |event| {
+        reporter.show(&event);
+        if matches!(event.body, EventBody::RunFinished { .. }) {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    })
+    .with_context(|| format!("reading {}", path.display()))?;
+    Ok(0)
 }

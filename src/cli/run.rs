@@ -1,19 +1,55 @@
-//! `quench run`: plan, schedule, report, and leave a run log; Ctrl-C cancels
-//! cooperatively (exit 130), a second Ctrl-C exits at once.
+//! `quench run`: plan, schedule, report, and leave a run log. On a terminal
+//! the TUI shows the run (keys can cancel or re-run stages); otherwise plain
+//! lines (or progress bars with `--headless` on a terminal). Ctrl-C cancels
+//! cooperatively (exit 130); a second Ctrl-C exits at once.
 
 use std::io::IsTerminal;
 use std::path::Path;
 use std::sync::atomic::Ordering;
-use std::sync::{mpsc, Arc};
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::Arc;
 
 use anyhow::Result;
 
 use super::{load, open_cache, stage_index};
 use crate::engine::runlog::{new_run_id, RunLog};
 use crate::engine::scheduler::{self, CancelFlags, Outcome, RunOptions};
-use crate::engine::{Event, EventBody};
+use crate::engine::{Cache, Event, EventBody, Plan};
 use crate::report::progress::Reporter;
 use crate::stages::CatalogExecutor;
+use crate::tui::{self, Control};
+
+/// Everything one `quench run` invocation works with.
+struct Session {
+    plan: Plan,
+    cache: Cache,
+    jobs: usize,
+    cancel: Arc<CancelFlags>,
+    run_id: String,
+    label: String,
+}
+
+impl Session {
+    /// One scheduler pass over the selected stages; returns ok / failed / cancelled.
+    fn run_once(&self, events: &Sender<Event>, force: Vec<bool>, selected: Vec<bool>) -> (String, Vec<Outcome>) {
+        let count = selected.iter().filter(|s| **s).count();
+        let started =
+            EventBody::RunStarted { run_id: self.run_id.clone(), pipeline: self.label.clone(), stages: count };
+        let _ = events.send(Event::now(&self.plan.pipeline, started));
+        let options = RunOptions { jobs: self.jobs, force, selected: selected.clone(), cancel: &self.cancel };
+        let outcomes = scheduler::run(&self.plan, &self.cache, &CatalogExecutor, &options, events);
+        let done = |i: usize| !selected[i] || matches!(outcomes[i], Outcome::Cached | Outcome::Computed);
+        let status = if self.cancel.all.load(Ordering::Relaxed) {
+            "cancelled"
+        } else if (0..outcomes.len()).all(done) {
+            "ok"
+        } else {
+            "failed"
+        };
+        let _ = events.send(Event::now(&self.plan.pipeline, EventBody::RunFinished { status: status.into() }));
+        (status.to_string(), outcomes)
+    }
+}
 
 pub fn run(path: &Path, cache_dir: &Path, jobs: Option<usize>, force: &[String], headless: bool) -> Result<i32> {
     let (pipeline, plan) = load(path)?;
@@ -27,40 +63,114 @@ pub fn run(path: &Path, cache_dir: &Path, jobs: Option<usize>, force: &[String],
     let cache = open_cache(cache_dir)?;
     cache.clean_tmp();
     let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let cancel = Arc::new(CancelFlags::new(plan.stages.len()));
-    install_interrupt(cancel.clone());
-    let run_id = new_run_id();
-    let mut log = RunLog::create(cache.root(), &run_id)?;
-    let mut reporter = if headless || !std::io::stdout().is_terminal() { Reporter::lines() } else { Reporter::bars() };
+    let terminal = std::io::stdout().is_terminal() && std::io::stdin().is_terminal();
+    let use_tui = terminal && !headless;
+    let session = Arc::new(Session {
+        cancel: Arc::new(CancelFlags::new(plan.stages.len())),
+        run_id: new_run_id(),
+        label: path.display().to_string(),
+        plan,
+        cache,
+        jobs,
+    });
+    install_interrupt(session.cancel.clone());
+    let mut log = RunLog::create(session.cache.root(), &session.run_id)?;
+    let mut reporter = match (use_tui, terminal) {
+        (true, _) => None,
+        (false, true) => Some(Reporter::bars()),
+        (false, false) => Some(Reporter::lines()),
+    };
     let (tx, rx) = mpsc::channel::<Event>();
+    let (ui_tx, ui_rx) = mpsc::sync_channel::<Event>(10_000);
     let consumer = std::thread::spawn(move || {
         for event in rx {
             let _ = log.append(&event);
-            reporter.show(&event);
+            match &mut reporter {
+                Some(r) => r.show(&event),
+                None => {
+                    let _ = ui_tx.send(event);
+                }
+            }
         }
         log.path
     });
-    let started = EventBody::RunStarted { run_id, pipeline: path.display().to_string(), stages: plan.stages.len() };
-    let _ = tx.send(Event::now(&pipeline.name, started));
-    let options = RunOptions { jobs, force: forced, selected: vec![true; plan.stages.len()], cancel: &cancel };
-    let outcomes = scheduler::run(&plan, &cache, &CatalogExecutor, &options, &tx);
-    let status = if cancel.all.load(Ordering::Relaxed) {
-        "cancelled"
-    } else if outcomes.iter().any(|o| !matches!(o, Outcome::Cached | Outcome::Computed)) {
-        "failed"
+    let all = vec![true; session.plan.stages.len()];
+    let (status, outcomes) = if use_tui {
+        run_with_tui(&session, tx, ui_rx, forced)?
     } else {
-        "ok"
+        drop(ui_rx);
+        let result = session.run_once(&tx, forced, all);
+        drop(tx);
+        result
     };
-    let _ = tx.send(Event::now(&pipeline.name, EventBody::RunFinished { status: status.into() }));
-    drop(tx);
     let log_path = consumer.join().map_err(|_| anyhow::anyhow!("the event reporter panicked"))?;
-    print_outcomes(&plan, &outcomes);
+    print_outcomes(&session.plan, &outcomes);
     eprintln!("run log: {}", log_path.display());
-    Ok(match status {
+    Ok(match status.as_str() {
         "cancelled" => 130,
         "failed" => 1,
         _ => 0,
     })
+}
+
+/// Runs the pipeline on a worker thread while the TUI shows it; the TUI's
+/// controls cancel stages or queue forced re-runs. Quitting cancels what runs.
+fn run_with_tui(
+    session: &Arc<Session>,
+    tx: Sender<Event>,
+    ui_rx: Receiver<Event>,
+    forced: Vec<bool>,
+) -> Result<(String, Vec<Outcome>)> {
+    let (ctl_tx, ctl_rx) = mpsc::channel::<Control>();
+    let (rerun_tx, rerun_rx) = mpsc::channel::<usize>();
+    let dispatcher = {
+        let session = session.clone();
+        std::thread::spawn(move || dispatch_controls(&session, ctl_rx, rerun_tx))
+    };
+    let worker = {
+        let session = session.clone();
+        std::thread::spawn(move || {
+            let n = session.plan.stages.len();
+            let mut last = session.run_once(&tx, forced, vec![true; n]);
+            for stage in rerun_rx {
+                session.cancel.stages[stage].store(false, Ordering::SeqCst);
+                let mut force = vec![false; n];
+                force[stage] = true;
+                let mut selected = vec![false; n];
+                selected[stage] = true;
+                let (status, outcomes) = session.run_once(&tx, force, selected);
+                last.1[stage] = outcomes[stage].clone();
+                last.0 = status;
+            }
+            last
+        })
+    };
+    let shown = tui::run(&session.label, ui_rx, Some(ctl_tx));
+    // The TUI has quit: stop what still runs, then wait for the worker.
+    session.cancel.all.store(true, Ordering::SeqCst);
+    let _ = dispatcher.join();
+    let (status, outcomes) = worker.join().map_err(|_| anyhow::anyhow!("the scheduler thread panicked"))?;
+    shown?;
+    Ok((status, outcomes))
+}
+
+fn dispatch_controls(session: &Session, controls: Receiver<Control>, reruns: Sender<usize>) {
+    let index = |name: &str| session.plan.stages.iter().position(|s| s.name == name);
+    for control in controls {
+        match control {
+            Control::CancelStage(name) => {
+                if let Some(i) = index(&name) {
+                    session.cancel.stages[i].store(true, Ordering::SeqCst);
+                }
+            }
+            Control::Rerun(name) => {
+                if let Some(i) = index(&name) {
+                    let _ = reruns.send(i);
+                }
+            }
+            Control::CancelAll => session.cancel.all.store(true, Ordering::SeqCst),
+        }
+    }
 }
 
 /// First Ctrl-C: cancel cooperatively. Second: exit now.
@@ -73,7 +183,7 @@ fn install_interrupt(cancel: Arc<CancelFlags>) {
     });
 }
 
-fn print_outcomes(plan: &crate::engine::Plan, outcomes: &[Outcome]) {
+fn print_outcomes(plan: &Plan, outcomes: &[Outcome]) {
     let (mut cached, mut computed, mut other) = (0, 0, 0);
     for (stage, outcome) in plan.stages.iter().zip(outcomes) {
         match outcome {

@@ -23,11 +23,13 @@ pub enum EventBody {
         pipeline: String,
         stages: usize,
     },
-    /// A stage is part of the run; `inputs` are stage names.
+    /// A stage is part of the run; `inputs` are stage names, `params` its canonical parameters.
     Queued {
         kind: String,
         key: String,
         inputs: Vec<String>,
+        #[serde(default)]
+        params: serde_json::Value,
     },
     Started,
     Progress {

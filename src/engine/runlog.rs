@@ -106,6 +106,45 @@ pub fn parse_lines(buffer: &str) -> (Vec<Event>, usize, usize) {
     (events, complete, skipped)
 }
 
+/// Reads a run log from the start and keeps following it as it grows,
+/// handing each event to `sink` until `sink` breaks. `on_quiet` is called
+/// once after `quiet` without new bytes (the writer may be gone).
+pub fn follow(
+    path: &Path,
+    quiet: std::time::Duration,
+    mut on_quiet: impl FnMut(),
+    mut sink: impl FnMut(Event) -> std::ops::ControlFlow<()>,
+) -> std::io::Result<()> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut file = File::open(path)?;
+    let (mut buffer, mut offset) = (String::new(), 0u64);
+    let mut quiet_since = std::time::Instant::now();
+    let mut warned = false;
+    loop {
+        file.seek(SeekFrom::Start(offset))?;
+        let mut chunk = Vec::new();
+        file.read_to_end(&mut chunk)?;
+        if !chunk.is_empty() {
+            quiet_since = std::time::Instant::now();
+            warned = false;
+        }
+        offset += chunk.len() as u64;
+        buffer.push_str(&String::from_utf8_lossy(&chunk));
+        let (events, consumed, _) = parse_lines(&buffer);
+        buffer.drain(..consumed);
+        for event in events {
+            if sink(event).is_break() {
+                return Ok(());
+            }
+        }
+        if !warned && quiet_since.elapsed() > quiet {
+            on_quiet();
+            warned = true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -85,9 +85,10 @@ pub fn run(
         outcomes: vec![Outcome::NotRun; n],
     });
     let wake = Condvar::new();
-    for (i, stage) in plan.stages.iter().enumerate().filter(|(i, _)| options.selected[*i]) {
+    for (_, stage) in plan.stages.iter().enumerate().filter(|(i, _)| options.selected[*i]) {
         let inputs = stage.inputs.iter().map(|&j| plan.stages[j].name.clone()).collect();
-        emit(events, &plan.stages[i].name, EventBody::Queued { kind: stage.kind.into(), key: stage.key.hex(), inputs });
+        let params = serde_json::to_value(&stage.params).unwrap_or_default();
+        emit(events, &stage.name, EventBody::Queued { kind: stage.kind.into(), key: stage.key.hex(), inputs, params });
     }
     std::thread::scope(|scope| {
         for _ in 0..options.jobs.max(1) {
