@@ -315,7 +315,7 @@ mod tests {
         Event { time, stage: stage.into(), body }
     }
 
-    fn queued(stage: &str, inputs: &[&str]) -> EventBody {
+    fn queued(inputs: &[&str]) -> EventBody {
         EventBody::Queued {
             kind: "k".into(),
             key: "ab".repeat(32),
@@ -329,8 +329,8 @@ mod tests {
         let mut m = Model::default();
         let events = [
             ev("p", 0.0, EventBody::RunStarted { run_id: "r".into(), pipeline: "p.toml".into(), stages: 2 }),
-            ev("a", 0.0, queued("a", &[])),
-            ev("b", 0.0, queued("b", &["a"])),
+            ev("a", 0.0, queued(&[])),
+            ev("b", 0.0, queued(&["a"])),
             ev("a", 0.1, EventBody::Finished { cached: true, artifact_hash: "h".into(), wall_ms: 5 }),
             ev("b", 0.2, EventBody::Started),
             ev("b", 0.3, EventBody::Progress { done: 3, total: 10 }),
@@ -362,7 +362,7 @@ mod tests {
     fn out_of_order_events_create_stages() {
         let mut m = Model::default();
         m.apply(&ev("x", 1.0, EventBody::Progress { done: 1, total: 2 }));
-        m.apply(&ev("x", 0.5, queued("x", &[])));
+        m.apply(&ev("x", 0.5, queued(&[])));
         let x = m.stage("x").unwrap();
         assert_eq!(x.status, Status::Running);
         assert_eq!(x.kind, "k");
