@@ -90,6 +90,8 @@ impl Executor for Counting {
             let decoded: Vec<Vec<u64>> = inputs.iter().map(|b| codec::decode(b).unwrap()).collect();
             vec![decoded.iter().flatten().fold(0u64, |a, &b| a.wrapping_add(b))]
         };
+        observer.trace("len", 0.0, values.len() as f64);
+        observer.histogram("first", &[0.0, 1.0], &[values[0] % 7]);
         Ok(Output { payload: codec::encode(&values), summary: serde_json::json!({"len": values.len()}) })
     }
 }
@@ -305,4 +307,24 @@ fn a_panicking_stage_fails_cleanly() {
     let options = RunOptions { jobs: 2, force: vec![false; 4], selected: vec![true; 4], cancel: &cancel };
     let outcomes = run(&p, &cache, &Panics, &options, &tx);
     assert!(matches!(&outcomes[0], Outcome::Failed(e) if e.contains("panicked: boom")), "{outcomes:?}");
+}
+
+#[test]
+fn cached_stages_replay_their_traces_and_histograms() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = Cache::open(dir.path()).unwrap();
+    let p = plan(CHAIN);
+    let data = |run: &Run| -> Vec<(String, EventBody)> {
+        run.events
+            .iter()
+            .filter(|e| matches!(e.body, EventBody::Trace { .. } | EventBody::Histogram { .. }))
+            .map(|e| (e.stage.clone(), e.body.clone()))
+            .collect()
+    };
+    let mut first = data(&go(&p, &cache, &Counting::default()));
+    let mut second = data(&go(&p, &cache, &Counting::default()));
+    assert_eq!(first.len(), 8);
+    first.sort_by(|a, b| a.0.cmp(&b.0));
+    second.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(first, second);
 }

@@ -206,6 +206,9 @@ fn process(
 fn cached(stage: &PlannedStage, cache: &Cache, events: &Sender<Event>) -> Option<Outcome> {
     match cache.lookup(&stage.key) {
         Lookup::Valid(record) => {
+            for body in cache.replay(&stage.key) {
+                emit(events, &stage.name, body);
+            }
             emit(
                 events,
                 &stage.name,
@@ -260,6 +263,7 @@ fn compute(
         Err(e) => return fail(stage, events, format!("{e:#}")),
     };
     let previous = options.force[i].then(|| cache.record(&stage.key)).flatten();
+    let (log, data) = observer.into_parts();
     let mut record = Record {
         key: stage.key,
         kind: stage.kind.to_string(),
@@ -276,9 +280,9 @@ fn compute(
         stage_name: stage.name.clone(),
         pipeline: plan.pipeline.clone(),
         summary: output.summary,
-        log: observer.into_log(),
+        log,
     };
-    match cache.store(&stage.key, &output.payload, &mut record) {
+    match cache.store(&stage.key, &output.payload, &mut record, &replay_lines(&data)) {
         Ok(hash) => {
             if let Some(old) = previous.filter(|old| old.artifact_hash != hash) {
                 let message = format!(
@@ -293,6 +297,19 @@ fn compute(
         }
         Err(e) => fail(stage, events, format!("storing the artifact: {e}")),
     }
+}
+
+/// Data events a stage may keep for replay on cache hits.
+const REPLAY_CAP: usize = 100_000;
+
+fn replay_lines(data: &[EventBody]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for body in data {
+        if serde_json::to_writer(&mut out, body).is_ok() {
+            out.push(b'\n');
+        }
+    }
+    out
 }
 
 fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
@@ -317,15 +334,33 @@ struct StageObserver<'a> {
     index: usize,
     last_progress: Mutex<Option<Instant>>,
     log: Mutex<Vec<String>>,
+    /// Trace and histogram events, kept to replay on later cache hits.
+    data: Mutex<Vec<EventBody>>,
 }
 
 impl<'a> StageObserver<'a> {
     fn new(stage: &'a str, events: &'a Sender<Event>, cancel: &'a CancelFlags, index: usize) -> Self {
-        StageObserver { stage, events, cancel, index, last_progress: Mutex::new(None), log: Mutex::new(Vec::new()) }
+        StageObserver {
+            stage,
+            events,
+            cancel,
+            index,
+            last_progress: Mutex::new(None),
+            log: Mutex::new(Vec::new()),
+            data: Mutex::new(Vec::new()),
+        }
     }
 
-    fn into_log(self) -> Vec<String> {
-        self.log.into_inner().unwrap_or_default()
+    /// The log lines and the data events (traces, histograms) emitted.
+    fn into_parts(self) -> (Vec<String>, Vec<EventBody>) {
+        (self.log.into_inner().unwrap_or_default(), self.data.into_inner().unwrap_or_default())
+    }
+
+    fn keep(&self, body: &EventBody) {
+        let mut data = self.data.lock().unwrap_or_else(|p| p.into_inner());
+        if data.len() < REPLAY_CAP {
+            data.push(body.clone());
+        }
     }
 }
 
@@ -340,15 +375,15 @@ impl Observer for StageObserver<'_> {
     }
 
     fn trace(&self, series: &str, x: f64, y: f64) {
-        emit(self.events, self.stage, EventBody::Trace { series: series.into(), x, y });
+        let body = EventBody::Trace { series: series.into(), x, y };
+        self.keep(&body);
+        emit(self.events, self.stage, body);
     }
 
     fn histogram(&self, name: &str, edges: &[f64], counts: &[u64]) {
-        emit(
-            self.events,
-            self.stage,
-            EventBody::Histogram { name: name.into(), edges: edges.to_vec(), counts: counts.to_vec() },
-        );
+        let body = EventBody::Histogram { name: name.into(), edges: edges.to_vec(), counts: counts.to_vec() };
+        self.keep(&body);
+        emit(self.events, self.stage, body);
     }
 
     fn log(&self, message: &str) {

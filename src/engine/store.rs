@@ -3,6 +3,7 @@
 //! ```text
 //! DIR/objects/ab/<key>.art    framed artifact (see `codec`)
 //! DIR/objects/ab/<key>.json   stage record (see `record`)
+//! DIR/objects/ab/<key>.events.jsonl  the stage's traces and histograms, replayed on hits
 //! DIR/locks/<key>.lock        held while a run computes that stage
 //! DIR/tmp/                    files being written; never trusted
 //! DIR/runs/<run-id>/events.jsonl
@@ -121,12 +122,20 @@ impl Cache {
         Ok(payload.to_vec())
     }
 
-    /// Stores a payload and then its record, both atomically. Returns the payload hash.
-    pub fn store(&self, key: &ContentKey, payload: &[u8], record: &mut Record) -> Result<String, CacheError> {
+    /// Stores a payload, the stage's data events (JSON lines, replayed on
+    /// cache hits) and then its record, each atomically. Returns the payload hash.
+    pub fn store(
+        &self,
+        key: &ContentKey,
+        payload: &[u8],
+        record: &mut Record,
+        replay: &[u8],
+    ) -> Result<String, CacheError> {
         let (header, hash) = codec::frame_header(payload);
         record.artifact_hash = hash.to_hex().to_string();
         record.size = (header.len() + payload.len()) as u64;
         self.write_atomic(&self.artifact_path(key), &[&header, payload])?;
+        self.write_atomic(&self.object_path(key, "events.jsonl"), &[replay])?;
         let json = serde_json::to_vec_pretty(record).expect("records serialise");
         self.write_atomic(&self.record_path(key), &[&json])?;
         Ok(record.artifact_hash.clone())
@@ -153,6 +162,14 @@ impl Cache {
             let _ = d.sync_all();
         }
         Ok(())
+    }
+
+    /// The data events stored with a stage (empty when none or unreadable).
+    pub fn replay(&self, key: &ContentKey) -> Vec<super::events::EventBody> {
+        let Ok(text) = fs::read_to_string(self.object_path(key, "events.jsonl")) else {
+            return Vec::new();
+        };
+        text.lines().filter_map(|l| serde_json::from_str(l).ok()).collect()
     }
 
     /// Blocks until this process holds the stage's lock. `on_wait` is called
@@ -203,7 +220,7 @@ impl Cache {
             .flatten()
             .flatten()
             .flat_map(|shard| fs::read_dir(shard.path()).into_iter().flatten().flatten())
-            .filter_map(|f| f.path().file_stem()?.to_str()?.parse().ok())
+            .filter_map(|f| f.file_name().to_str()?.split('.').next()?.parse().ok())
             .collect();
         keys.sort();
         keys.dedup();
@@ -212,7 +229,7 @@ impl Cache {
 
     /// Bytes used by a key's artifact and record.
     pub fn size_of(&self, key: &ContentKey) -> u64 {
-        [self.artifact_path(key), self.record_path(key)]
+        [self.artifact_path(key), self.record_path(key), self.object_path(key, "events.jsonl")]
             .iter()
             .filter_map(|p| fs::metadata(p).ok())
             .map(|m| m.len())
@@ -221,7 +238,7 @@ impl Cache {
 
     /// Removes a key's artifact and record (record first, so nothing half-trusted remains).
     pub fn remove(&self, key: &ContentKey) -> Result<(), CacheError> {
-        for path in [self.record_path(key), self.artifact_path(key)] {
+        for path in [self.record_path(key), self.artifact_path(key), self.object_path(key, "events.jsonl")] {
             match fs::remove_file(&path) {
                 Ok(()) => {}
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {}
