@@ -11,4 +11,5 @@ pub mod pipeline;
 pub mod report;
 pub mod rng;
 pub mod stages;
+pub mod theory;
 pub mod tui;

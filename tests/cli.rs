@@ -238,3 +238,74 @@ fn two_processes_on_one_cache_compute_each_stage_once() {
     let verify = quench(&cache, &["verify", p.to_str().unwrap()]);
     assert!(text(&verify).contains("3 identical"), "{}", text(&verify));
 }
+
+#[test]
+fn theory_stages_show_export_and_plot() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let p = write(
+        dir.path(),
+        "theory.toml",
+        r#"
+[stage.diagram]
+kind = "theory.phase-diagram"
+model = "spiked-tensor"
+prior = "rademacher"
+path = "diffusion"
+temperature_min = 0.62
+temperature_max = 0.80
+delta_points = 40
+t_max = 0.3
+t_points = 40
+
+[stage.path]
+kind = "theory.se-path"
+model = "spiked-tensor"
+prior = "spherical"
+delta = 0.2646
+t_max = 0.2
+t_points = 81
+
+[stage.landscape]
+kind = "theory.landscape"
+model = "spiked-matrix"
+prior = "sparse-rademacher"
+rho = 0.08
+delta = 0.0067
+"#,
+    );
+    let ps = p.to_str().unwrap();
+    let out = quench(&cache, &["run", ps]);
+    assert!(out.status.success(), "{}", text(&out));
+    let d = show_json(&cache, &p, "diagram")["summary"].clone();
+    // PHYSICS.md section 6, Ising p = 3 diffusion end point and static thresholds.
+    assert!((d["end_point"]["temperature"].as_f64().unwrap() - 0.74100).abs() < 5e-5, "{d}");
+    assert!((d["end_point"]["t"].as_f64().unwrap() - 0.16704).abs() < 5e-5, "{d}");
+    assert!((d["temperature_d"].as_f64().unwrap() - 0.68160).abs() < 5e-5, "{d}");
+    assert!((d["delta_k"].as_f64().unwrap() - 0.282868).abs() < 5e-6, "{d}");
+    let s = show_json(&cache, &p, "path")["summary"].clone();
+    // Spherical diffusion at Delta = 0.2646: (sp1, IT, sp2) = (0.05194, 0.07740, 0.09919).
+    for (field, want) in [("spinodal_low_t", 0.05194), ("first_order_t", 0.07740), ("spinodal_high_t", 0.09919)] {
+        assert!((s[field].as_f64().unwrap() - want).abs() < 1e-5, "{field}: {s}");
+    }
+    let csv_dir = dir.path().join("csv");
+    for stage in ["diagram", "path", "landscape"] {
+        let out = quench(&cache, &["export", ps, stage, "--format", "csv", "--out", csv_dir.to_str().unwrap()]);
+        assert!(out.status.success(), "{}", text(&out));
+    }
+    let header = |f: &str| std::fs::read_to_string(csv_dir.join(f)).unwrap().lines().next().unwrap().to_string();
+    assert_eq!(header("se_path.csv"), "t,m_uninf,m_inf,phi_uninf,phi_inf");
+    assert_eq!(header("lines.csv"), "line,delta,temperature,t");
+    assert_eq!(header("grid.csv"), "delta,t,delta_m");
+    assert!(std::fs::read_to_string(csv_dir.join("lines.csv")).unwrap().contains("end_point,"));
+    for file in ["d.svg", "d.png"] {
+        let target = dir.path().join(file);
+        let out = quench(&cache, &["plot", ps, "diagram", "--out", target.to_str().unwrap()]);
+        assert!(out.status.success(), "{}", text(&out));
+        assert!(std::fs::metadata(&target).unwrap().len() > 10_000);
+    }
+    let svg = std::fs::read_to_string(dir.path().join("d.svg")).unwrap();
+    assert!(svg.contains("first-order line") && svg.contains("end point"));
+    let bad = quench(&cache, &["plot", ps, "path", "--out", dir.path().join("x.gif").to_str().unwrap()]);
+    assert!(!bad.status.success() && text(&bad).contains(".svg or .png"));
+}

@@ -14,6 +14,7 @@ use crate::engine::status::status as stage_status;
 use crate::engine::EventBody;
 use crate::pipeline::schema::Default;
 use crate::report::export::{export as write_export, Format};
+use crate::report::plot::{plot as draw, Figure};
 use crate::report::progress::Reporter;
 use crate::stages::{Artifact, CATALOG};
 
@@ -111,6 +112,26 @@ pub fn export(path: &Path, cache_dir: &Path, name: &str, format: Format, out: &P
     for file in write_export(&artifact.tables(), &artifact.summary(), format, out)? {
         println!("{}", file.display());
     }
+    Ok(0)
+}
+
+pub fn plot(path: &Path, cache_dir: &Path, name: &str, out: &Path) -> Result<i32> {
+    let (stage, _, artifact, _) = cached_stage(path, cache_dir, name)?;
+    let figure = match &artifact {
+        Artifact::PhaseDiagram(d) => Figure::Diagram(d),
+        Artifact::SePath(s) => Figure::Path(s),
+        Artifact::Landscape(l) => Figure::Landscape(l),
+        other => {
+            let why = format!(
+                "stage `{}` holds a `{}` artifact; `plot` draws phase diagrams, SE paths and landscapes",
+                stage.name,
+                other.type_name()
+            );
+            return Err(super::InvalidInput(why).into());
+        }
+    };
+    draw(&figure, out)?;
+    println!("{}", out.display());
     Ok(0)
 }
 

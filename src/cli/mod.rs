@@ -72,6 +72,14 @@ pub enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Draw a stage's artifact (phase diagram, SE path, landscape) as SVG or PNG.
+    Plot {
+        pipeline: PathBuf,
+        stage: String,
+        /// Output file: .svg or .png.
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Recompute cached stages and compare their artifacts bit for bit.
     Verify { pipeline: PathBuf, stage: Option<String> },
     /// The catalog of stage kinds and their parameters.
@@ -121,6 +129,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::Export { pipeline, stage, format, out } => {
             inspect::export(&pipeline, &cache_dir, &stage, format, &out)
         }
+        Command::Plot { pipeline, stage, out } => inspect::plot(&pipeline, &cache_dir, &stage, &out),
         Command::Verify { pipeline, stage } => maintain::verify(&pipeline, &cache_dir, stage.as_deref()),
         Command::Stages { json } => inspect::stages(json),
         Command::Gc { dry_run, pipelines } => maintain::gc(&pipelines, &cache_dir, dry_run),

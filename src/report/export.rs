@@ -11,6 +11,7 @@ use anyhow::{Context, Result};
 pub enum Column {
     Int(Vec<i64>),
     Float(Vec<f64>),
+    Text(Vec<String>),
 }
 
 impl Column {
@@ -18,6 +19,7 @@ impl Column {
         match self {
             Column::Int(v) => v.len(),
             Column::Float(v) => v.len(),
+            Column::Text(v) => v.len(),
         }
     }
 
@@ -30,6 +32,7 @@ impl Column {
             Column::Int(v) => write!(out, "{}", v[row]),
             Column::Float(v) if v[row].is_finite() => write!(out, "{:?}", v[row]),
             Column::Float(_) => Ok(()),
+            Column::Text(v) => write!(out, "{}", v[row]),
         }
     }
 
@@ -37,6 +40,7 @@ impl Column {
         match self {
             Column::Int(v) => serde_json::json!(v),
             Column::Float(v) => serde_json::json!(v),
+            Column::Text(v) => serde_json::json!(v),
         }
     }
 }
@@ -108,6 +112,13 @@ fn write_npy(table: &Table, dir: &Path) -> Result<Vec<PathBuf>> {
             match column {
                 Column::Int(v) => ndarray_npy::write_npy(&path, &ndarray::ArrayView1::from(v.as_slice())),
                 Column::Float(v) => ndarray_npy::write_npy(&path, &ndarray::ArrayView1::from(v.as_slice())),
+                Column::Text(v) => {
+                    // npy has no portable string type: write the labels as a text file beside.
+                    let path = path.with_extension("txt");
+                    return std::fs::write(&path, v.join("\n") + "\n")
+                        .with_context(|| format!("writing {}", path.display()))
+                        .map(|_| path);
+                }
             }
             .with_context(|| format!("writing {}", path.display()))?;
             Ok(path)

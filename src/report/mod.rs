@@ -2,4 +2,5 @@
 //! tables, and exports of artifacts (csv / json / npy).
 
 pub mod export;
+pub mod plot;
 pub mod progress;

@@ -3,13 +3,19 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::theory as kinds;
 use crate::engine::codec;
 use crate::models::{packed, Disorder};
 use crate::report::export::{Column, Table};
+use crate::theory::{temperature_from_delta, Landscape, LinePoint, PhaseDiagram, SePath};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[allow(clippy::large_enum_variant)] // one artifact at a time; boxing buys nothing
 pub enum Artifact {
     Disorder(Disorder),
+    SePath(SePath),
+    PhaseDiagram(PhaseDiagram),
+    Landscape(Landscape),
 }
 
 impl Artifact {
@@ -17,6 +23,9 @@ impl Artifact {
     pub fn type_name(&self) -> &'static str {
         match self {
             Artifact::Disorder(_) => super::disorder::OUTPUT,
+            Artifact::SePath(_) => kinds::SE_PATH_OUTPUT,
+            Artifact::PhaseDiagram(_) => kinds::DIAGRAM_OUTPUT,
+            Artifact::Landscape(_) => kinds::LANDSCAPE_OUTPUT,
         }
     }
 
@@ -31,6 +40,9 @@ impl Artifact {
     pub fn summary(&self) -> serde_json::Value {
         match self {
             Artifact::Disorder(d) => super::disorder::summary(d),
+            Artifact::SePath(s) => kinds::se_path_summary(s),
+            Artifact::PhaseDiagram(d) => kinds::diagram_summary(d),
+            Artifact::Landscape(l) => kinds::landscape_summary(l),
         }
     }
 
@@ -38,6 +50,16 @@ impl Artifact {
     pub fn tables(&self) -> Vec<Table> {
         match self {
             Artifact::Disorder(d) => disorder_tables(d),
+            Artifact::SePath(s) => vec![se_path_table(s)],
+            Artifact::PhaseDiagram(d) => diagram_tables(d),
+            Artifact::Landscape(l) => vec![Table {
+                name: "landscape".into(),
+                columns: vec![
+                    ("m".into(), Column::Float(l.m.clone())),
+                    ("phi".into(), Column::Float(l.phi.clone())),
+                    ("se_map".into(), Column::Float(l.se_map.clone())),
+                ],
+            }],
         }
     }
 }
@@ -74,4 +96,55 @@ fn disorder_tables(d: &Disorder) -> Vec<Table> {
     columns.push(("value".into(), Column::Float(d.couplings.iter().map(|&v| v as f64).collect())));
     tables.push(Table { name: "couplings".into(), columns });
     tables
+}
+
+fn se_path_table(s: &SePath) -> Table {
+    let col = |f: fn(&crate::theory::SePoint) -> f64| Column::Float(s.points.iter().map(f).collect());
+    Table {
+        name: "se_path".into(),
+        columns: vec![
+            ("t".into(), col(|p| p.t)),
+            ("m_uninf".into(), col(|p| p.m_uninf)),
+            ("m_inf".into(), col(|p| p.m_inf)),
+            ("phi_uninf".into(), col(|p| p.phi_uninf)),
+            ("phi_inf".into(), col(|p| p.phi_inf)),
+        ],
+    }
+}
+
+/// `lines` (`line,delta,temperature,t`, with the end point as a one-point line)
+/// and `grid` (`delta,t,delta_m`, delta slow).
+fn diagram_tables(d: &PhaseDiagram) -> Vec<Table> {
+    let p = d.spec.p;
+    let mut rows: Vec<(&str, LinePoint)> = Vec::new();
+    for (name, line) in
+        [("spinodal_low", &d.lower_spinodal), ("first_order", &d.first_order), ("spinodal_high", &d.upper_spinodal)]
+    {
+        rows.extend(line.iter().map(|pt| (name, *pt)));
+    }
+    if let Some(e) = d.end_point {
+        rows.push(("end_point", LinePoint { delta: e.delta, t: e.t }));
+    }
+    let lines = Table {
+        name: "lines".into(),
+        columns: vec![
+            ("line".into(), Column::Text(rows.iter().map(|(n, _)| n.to_string()).collect())),
+            ("delta".into(), Column::Float(rows.iter().map(|(_, pt)| pt.delta).collect())),
+            (
+                "temperature".into(),
+                Column::Float(rows.iter().map(|(_, pt)| temperature_from_delta(p, pt.delta)).collect()),
+            ),
+            ("t".into(), Column::Float(rows.iter().map(|(_, pt)| pt.t).collect())),
+        ],
+    };
+    let (nd, nt) = (d.delta.len(), d.t.len());
+    let grid = Table {
+        name: "grid".into(),
+        columns: vec![
+            ("delta".into(), Column::Float((0..nd * nt).map(|c| d.delta[c / nt]).collect())),
+            ("t".into(), Column::Float((0..nd * nt).map(|c| d.t[c % nt]).collect())),
+            ("delta_m".into(), Column::Float(d.delta_m.clone())),
+        ],
+    };
+    vec![lines, grid]
 }

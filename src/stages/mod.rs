@@ -6,6 +6,7 @@
 pub mod artifact;
 mod disorder;
 mod params;
+mod theory;
 
 use anyhow::{bail, Context, Result};
 
@@ -16,7 +17,14 @@ use crate::observe::Observer;
 use crate::pipeline::KindSpec;
 
 /// Every kind, in the order `quench stages` lists them.
-pub static CATALOG: &[KindSpec] = &[disorder::SPIKED_MATRIX, disorder::SPIKED_TENSOR, disorder::SK];
+pub static CATALOG: &[KindSpec] = &[
+    disorder::SPIKED_MATRIX,
+    disorder::SPIKED_TENSOR,
+    disorder::SK,
+    theory::SE_PATH,
+    theory::PHASE_DIAGRAM,
+    theory::LANDSCAPE,
+];
 
 /// Runs catalog kinds for the engine.
 pub struct CatalogExecutor;
@@ -40,6 +48,9 @@ fn compute(stage: &PlannedStage, _inputs: &[Artifact], observer: &dyn Observer) 
             let d = disorder::generate(stage.kind, &stage.params, stage.seed, observer)?;
             Ok(Artifact::Disorder(d))
         }
+        "theory.se-path" => Ok(Artifact::SePath(theory::se_path(&stage.params, observer)?)),
+        "theory.phase-diagram" => Ok(Artifact::PhaseDiagram(theory::phase_diagram(&stage.params, observer)?)),
+        "theory.landscape" => Ok(Artifact::Landscape(theory::landscape(&stage.params)?)),
         other => bail!("kind `{other}` has no implementation in this build"),
     }
 }

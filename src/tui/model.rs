@@ -106,11 +106,16 @@ impl StageView {
         }
     }
 
-    /// Series grouped by the prefix before `/` (a series without one is its own group).
+    /// Series grouped into charts: by the prefix before `/` when there is one,
+    /// else before the first `_` (so `m_uninf`, `m_inf` and `m_hat` share a chart).
     pub fn series_groups(&self) -> Vec<(String, Vec<&Series>)> {
         let mut groups: Vec<(String, Vec<&Series>)> = Vec::new();
         for s in &self.series {
-            let group = s.name.split_once('/').map_or(s.name.as_str(), |(g, _)| g).to_string();
+            let group = match s.name.split_once('/') {
+                Some((g, _)) => g,
+                None => s.name.split_once('_').map_or(s.name.as_str(), |(g, _)| g),
+            }
+            .to_string();
             match groups.iter_mut().find(|(g, _)| *g == group) {
                 Some((_, members)) => members.push(s),
                 None => groups.push((group, vec![s])),
