@@ -13,6 +13,8 @@ pub struct PlannedStage {
     /// Indices into `Plan::stages`.
     pub inputs: Vec<usize>,
     pub input_keys: Vec<ContentKey>,
+    /// Names of the inputs, in order (for reports; not part of the key).
+    pub input_names: Vec<String>,
     pub key: ContentKey,
     pub seed: u64,
 }
@@ -38,6 +40,7 @@ impl Plan {
                 params: stage.params.clone(),
                 inputs: stage.inputs.clone(),
                 input_keys,
+                input_names: stage.inputs.iter().map(|&i| pipeline.stages[i].name.clone()).collect(),
                 key,
                 seed,
             });

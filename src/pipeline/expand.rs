@@ -35,6 +35,7 @@ pub fn expand(
         }
         sweeps.sort_unstable();
         sweeps.dedup();
+        sweeps.retain(|&k| !cs.decl.gather.iter().any(|g| g.value == decl.sweeps[k].key.value));
         let mut by_combination = HashMap::new();
         for combination in cartesian(&sweeps.iter().map(|&k| decl.sweeps[k].values.len()).collect::<Vec<_>>()) {
             let chosen: Vec<(usize, usize)> = sweeps.iter().copied().zip(combination.iter().copied()).collect();
@@ -86,14 +87,27 @@ fn concrete(
         }
     }
     let params = finalize(source, decl, cs, values, errors);
+    // Each input contributes the copy matching `chosen`, or, over gathered
+    // sweep keys, every matching copy in combination order.
     let inputs = cs
         .inputs
         .iter()
-        .map(|input| {
+        .flat_map(|input| {
             let c = &copies[input];
-            let restricted: Vec<usize> =
-                c.sweeps.iter().map(|k| chosen.iter().find(|(s, _)| s == k).map_or(0, |&(_, v)| v)).collect();
-            c.by_combination.get(&restricted).copied().unwrap_or(position)
+            let fits = |combination: &Vec<usize>| {
+                c.sweeps
+                    .iter()
+                    .zip(combination)
+                    .all(|(k, v)| chosen.iter().find(|(s, _)| s == k).is_none_or(|(_, w)| w == v))
+            };
+            let mut matching: Vec<(&Vec<usize>, usize)> =
+                c.by_combination.iter().filter(|(comb, _)| fits(comb)).map(|(comb, &i)| (comb, i)).collect();
+            matching.sort();
+            if matching.is_empty() {
+                vec![position]
+            } else {
+                matching.into_iter().map(|(_, i)| i).collect()
+            }
         })
         .collect();
     let name = if swept.is_empty() {

@@ -25,6 +25,8 @@ pub struct StageDecl {
     pub name: Spanned<String>,
     pub kind: Spanned<String>,
     pub inputs: Vec<Spanned<String>>,
+    /// Sweep keys (`"STAGE.PARAM"`) whose copies of the inputs this stage takes all at once.
+    pub gather: Vec<Spanned<String>>,
     pub params: Vec<(Spanned<String>, Spanned<ParamValue>)>,
 }
 
@@ -147,6 +149,7 @@ fn parse_stage(
     let stage = Some(name.value.as_str());
     let mut kind = None;
     let mut inputs = Vec::new();
+    let mut gather = Vec::new();
     let mut params = Vec::new();
     for (key, item) in table.iter() {
         let key_span = table.key(key).and_then(|k| k.span());
@@ -158,6 +161,12 @@ fn parse_stage(
             "inputs" => match parse_inputs(item) {
                 Ok(list) => inputs = list,
                 Err(span) => errors.push(source.error(span, stage, "`inputs` must be a list of stage names")),
+            },
+            "gather" => match parse_inputs(item) {
+                Ok(list) => gather = list,
+                Err(span) => {
+                    errors.push(source.error(span, stage, "`gather` must be a list of sweep keys \"STAGE.PARAM\""))
+                }
             },
             _ => match scalar(item) {
                 Some(value) => params
@@ -174,7 +183,7 @@ fn parse_stage(
         errors.push(source.error(name.span.clone(), stage, "missing `kind` (see `quench stages` for the catalog)"));
         return None;
     };
-    Some(StageDecl { name, kind, inputs, params })
+    Some(StageDecl { name, kind, inputs, gather, params })
 }
 
 fn parse_inputs(item: &Item) -> Result<Vec<Spanned<String>>, Span> {

@@ -224,3 +224,30 @@ fn integer_and_real_spellings_agree() {
     assert_eq!(a, b);
     assert_eq!(a, c);
 }
+
+#[test]
+fn gather_collects_the_copies_of_a_swept_key() {
+    let text = "[stage.m]\nkind = \"make\"\nn = 3\n[stage.u]\nkind = \"use\"\ninputs = [\"m\"]\n\
+                [stage.all]\nkind = \"use\"\ninputs = [\"m\", \"u\"]\ngather = [\"m.n\"]\n\
+                [sweep]\n\"m.delta\" = [1, 2]\n\"u.mode\" = [\"a\", \"b\"]\n";
+    let text = text.replace("n = 3\n", "");
+    let text = text.replace("\"m.delta\" = [1, 2]", "\"m.n\" = [3, 4]\n\"m.delta\" = [1, 2]");
+    let p = load(&text).unwrap();
+    let names: Vec<&str> = p.stages.iter().map(|s| s.name.as_str()).collect();
+    // `all` is copied over m.delta and u.mode but not m.n, and takes both n copies.
+    let all: Vec<&Stage> = p.stages.iter().filter(|s| s.base == "all").collect();
+    assert_eq!(all.len(), 4, "{names:?}");
+    let one = p.stages.iter().find(|s| s.name == "all[m.delta=2.0,u.mode=b]").unwrap();
+    let inputs: Vec<&str> = one.inputs.iter().map(|&i| p.stages[i].name.as_str()).collect();
+    assert_eq!(
+        inputs,
+        vec![
+            "m[m.n=3,m.delta=2.0]",
+            "m[m.n=4,m.delta=2.0]",
+            "u[m.n=3,m.delta=2.0,u.mode=b]",
+            "u[m.n=4,m.delta=2.0,u.mode=b]"
+        ]
+    );
+    let e = first_error("[stage.m]\nkind = \"make\"\nn = 3\ndelta = 1\n[stage.u]\nkind = \"use\"\ninputs = [\"m\"]\ngather = [\"m.x\"]\n");
+    assert!(e.contains("`gather` names `m.x`, which is not swept"), "{e}");
+}

@@ -168,6 +168,23 @@ fn check_sweeps(
             }
         }
     }
+    for stage in &decl.stages {
+        for key in &stage.gather {
+            if !decl.sweeps.iter().any(|s| s.key.value == key.value) {
+                let keys: Vec<&str> = decl.sweeps.iter().map(|s| s.key.value.as_str()).collect();
+                let known = if keys.is_empty() {
+                    "there is no [sweep]".to_string()
+                } else {
+                    format!("sweep keys: {}", keys.join(", "))
+                };
+                errors.push(source.error(
+                    key.span.clone(),
+                    Some(&stage.name.value),
+                    format!("`gather` names `{}`, which is not swept ({known})", key.value),
+                ));
+            }
+        }
+    }
     for (i, a) in decl.sweeps.iter().enumerate() {
         if decl.sweeps[..i].iter().any(|b| b.stage == a.stage && b.param == a.param) {
             errors.push(source.error(
