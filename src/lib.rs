@@ -5,11 +5,13 @@
 
 pub mod cli;
 pub mod engine;
+pub mod eval;
 pub mod models;
 pub mod observe;
 pub mod pipeline;
 pub mod report;
 pub mod rng;
+pub mod samplers;
 pub mod stages;
 pub mod theory;
 pub mod tui;

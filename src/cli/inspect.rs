@@ -104,6 +104,9 @@ pub fn show(path: &Path, cache_dir: &Path, name: &str, json_out: bool) -> Result
     for line in &record.log {
         println!("log       {line}");
     }
+    if let Some(table) = artifact.report() {
+        println!("\n{table}");
+    }
     Ok(0)
 }
 

@@ -104,6 +104,7 @@ pub fn run(path: &Path, cache_dir: &Path, jobs: Option<usize>, force: &[String],
         result
     };
     let log_path = consumer.join().map_err(|_| anyhow::anyhow!("the event reporter panicked"))?;
+    print_reports(&session, &outcomes);
     print_outcomes(&session.plan, &outcomes);
     eprintln!("run log: {}", log_path.display());
     Ok(match status.as_str() {
@@ -169,6 +170,24 @@ fn dispatch_controls(session: &Session, controls: Receiver<Control>, reruns: Sen
                 }
             }
             Control::CancelAll => session.cancel.all.store(true, Ordering::SeqCst),
+        }
+    }
+}
+
+/// Prints the result tables (comparisons, aggregates) of the stages that finished.
+fn print_reports(session: &Session, outcomes: &[Outcome]) {
+    for (stage, outcome) in session.plan.stages.iter().zip(outcomes) {
+        if !matches!(outcome, Outcome::Cached | Outcome::Computed) || !stage.kind.starts_with("eval.") {
+            continue;
+        }
+        let report = session
+            .cache
+            .load(&stage.key)
+            .ok()
+            .and_then(|b| crate::stages::Artifact::decode(&b).ok())
+            .and_then(|a| a.report());
+        if let Some(table) = report {
+            println!("\n== {} ==\n{table}", stage.name);
         }
     }
 }

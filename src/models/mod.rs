@@ -4,7 +4,7 @@
 //! couplings in packed form, the planted signal where there is one, and the
 //! conventions that turn them into the log-weight `l(x)` and the energy.
 
-mod f32_bytes;
+pub(crate) mod f32_bytes;
 pub mod packed;
 pub mod prior;
 

@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::compare::{self, Aggregate, Comparison};
+use super::samples::{self, Samples};
 use super::theory as kinds;
 use crate::engine::codec;
 use crate::models::{packed, Disorder};
@@ -13,6 +15,9 @@ use crate::theory::{temperature_from_delta, Landscape, LinePoint, PhaseDiagram, 
 #[allow(clippy::large_enum_variant)] // one artifact at a time; boxing buys nothing
 pub enum Artifact {
     Disorder(Disorder),
+    Samples(Samples),
+    Comparison(Comparison),
+    Aggregate(Aggregate),
     SePath(SePath),
     PhaseDiagram(PhaseDiagram),
     Landscape(Landscape),
@@ -23,6 +28,9 @@ impl Artifact {
     pub fn type_name(&self) -> &'static str {
         match self {
             Artifact::Disorder(_) => super::disorder::OUTPUT,
+            Artifact::Samples(_) => samples::OUTPUT,
+            Artifact::Comparison(_) => compare::COMPARISON,
+            Artifact::Aggregate(_) => compare::AGGREGATE,
             Artifact::SePath(_) => kinds::SE_PATH_OUTPUT,
             Artifact::PhaseDiagram(_) => kinds::DIAGRAM_OUTPUT,
             Artifact::Landscape(_) => kinds::LANDSCAPE_OUTPUT,
@@ -40,9 +48,21 @@ impl Artifact {
     pub fn summary(&self) -> serde_json::Value {
         match self {
             Artifact::Disorder(d) => super::disorder::summary(d),
+            Artifact::Samples(s) => samples::summary(s),
+            Artifact::Comparison(c) => compare::comparison_summary(c),
+            Artifact::Aggregate(a) => compare::aggregate_summary(a),
             Artifact::SePath(s) => kinds::se_path_summary(s),
             Artifact::PhaseDiagram(d) => kinds::diagram_summary(d),
             Artifact::Landscape(l) => kinds::landscape_summary(l),
+        }
+    }
+
+    /// A human-readable table, for artifacts that are results to read.
+    pub fn report(&self) -> Option<String> {
+        match self {
+            Artifact::Comparison(c) => Some(compare::comparison_table(c)),
+            Artifact::Aggregate(a) => Some(compare::aggregate_table(a)),
+            _ => None,
         }
     }
 
@@ -50,6 +70,18 @@ impl Artifact {
     pub fn tables(&self) -> Vec<Table> {
         match self {
             Artifact::Disorder(d) => disorder_tables(d),
+            Artifact::Samples(s) => samples_tables(s),
+            Artifact::Comparison(c) => comparison_tables(c),
+            Artifact::Aggregate(a) => vec![Table {
+                name: "aggregate".into(),
+                columns: vec![
+                    ("sampler".into(), Column::Text(a.rows.iter().map(|r| r.stages[0].clone()).collect())),
+                    ("energy_excess".into(), opt_col(a.rows.iter().map(|r| r.energy_excess_mean))),
+                    ("energy_excess_stderr".into(), opt_col(a.rows.iter().map(|r| r.energy_excess_stderr))),
+                    ("overlap_planted".into(), opt_col(a.rows.iter().map(|r| r.overlap_planted_mean))),
+                    ("overlap_planted_stderr".into(), opt_col(a.rows.iter().map(|r| r.overlap_planted_stderr))),
+                ],
+            }],
             Artifact::SePath(s) => vec![se_path_table(s)],
             Artifact::PhaseDiagram(d) => diagram_tables(d),
             Artifact::Landscape(l) => vec![Table {
@@ -147,4 +179,90 @@ fn diagram_tables(d: &PhaseDiagram) -> Vec<Table> {
         ],
     };
     vec![lines, grid]
+}
+
+fn opt_col(values: impl Iterator<Item = Option<f64>>) -> Column {
+    Column::Float(values.map(|v| v.unwrap_or(f64::NAN)).collect())
+}
+
+/// `records` (chain, record, energy) and `configurations` (chain, record, i, x).
+fn samples_tables(s: &Samples) -> Vec<Table> {
+    let (mut chain, mut record, mut energy) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut c2, mut r2, mut site, mut value) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for (c, ch) in s.chains.iter().enumerate() {
+        for (r, e) in ch.energy.iter().enumerate() {
+            chain.push(c as i64);
+            record.push(r as i64);
+            energy.push(*e);
+        }
+        for (r, x) in ch.records(s.n).enumerate() {
+            for (i, v) in x.iter().enumerate() {
+                c2.push(c as i64);
+                r2.push(r as i64);
+                site.push(i as i64);
+                value.push(*v as f64);
+            }
+        }
+    }
+    let mut tables = vec![
+        Table {
+            name: "records".into(),
+            columns: vec![
+                ("chain".into(), Column::Int(chain)),
+                ("record".into(), Column::Int(record)),
+                ("energy".into(), Column::Float(energy)),
+            ],
+        },
+        Table {
+            name: "configurations".into(),
+            columns: vec![
+                ("chain".into(), Column::Int(c2)),
+                ("record".into(), Column::Int(r2)),
+                ("i".into(), Column::Int(site)),
+                ("x".into(), Column::Float(value)),
+            ],
+        },
+    ];
+    for t in &s.traces {
+        tables.push(Table {
+            name: format!("trace_{}", t.name.replace(['/', ' '], "_")),
+            columns: vec![("x".into(), Column::Float(t.x.clone())), ("y".into(), Column::Float(t.y.clone()))],
+        });
+    }
+    tables
+}
+
+fn comparison_tables(c: &Comparison) -> Vec<Table> {
+    let rows = &c.rows;
+    let f = |g: fn(&compare::SamplerRow) -> Option<f64>| opt_col(rows.iter().map(g));
+    let summary = Table {
+        name: "comparison".into(),
+        columns: vec![
+            ("stage".into(), Column::Text(rows.iter().map(|r| r.stage.clone()).collect())),
+            ("energy_mean".into(), f(|r| Some(r.energy_mean))),
+            ("energy_stderr".into(), f(|r| Some(r.energy_stderr))),
+            ("energy_excess".into(), f(|r| r.energy_excess)),
+            ("overlap_planted_mean".into(), f(|r| r.overlap_planted_mean)),
+            ("overlap_planted_stderr".into(), f(|r| r.overlap_planted_stderr)),
+            ("q_mean".into(), f(|r| r.q_mean)),
+            ("q_abs_mean".into(), f(|r| r.q_abs_mean)),
+            ("r_hat".into(), f(|r| r.r_hat)),
+            ("tau".into(), f(|r| r.tau)),
+            ("ess".into(), f(|r| r.ess)),
+        ],
+    };
+    let mut hist = Table {
+        name: "histograms".into(),
+        columns: vec![("bin_low".into(), Column::Float(c.edges[..c.edges.len() - 1].to_vec()))],
+    };
+    for r in rows {
+        hist.columns.push((format!("q {}", r.stage), Column::Int(r.q_hist.iter().map(|&v| v as i64).collect())));
+        if !r.overlap_hist.is_empty() {
+            hist.columns.push((
+                format!("overlap {}", r.stage),
+                Column::Int(r.overlap_hist.iter().map(|&v| v as i64).collect()),
+            ));
+        }
+    }
+    vec![summary, hist]
 }

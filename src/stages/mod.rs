@@ -4,8 +4,11 @@
 //! the only place where the engine and the science meet.
 
 pub mod artifact;
+mod classical;
+pub mod compare;
 mod disorder;
 mod params;
+pub mod samples;
 mod theory;
 
 use anyhow::{bail, Context, Result};
@@ -21,6 +24,11 @@ pub static CATALOG: &[KindSpec] = &[
     disorder::SPIKED_MATRIX,
     disorder::SPIKED_TENSOR,
     disorder::SK,
+    classical::METROPOLIS,
+    classical::TEMPERING,
+    classical::LANGEVIN,
+    compare::COMPARE,
+    compare::AGGREGATE_KIND,
     theory::SE_PATH,
     theory::PHASE_DIAGRAM,
     theory::LANDSCAPE,
@@ -41,9 +49,48 @@ impl Executor for CatalogExecutor {
     }
 }
 
-fn compute(stage: &PlannedStage, _inputs: &[Artifact], observer: &dyn Observer) -> Result<Artifact> {
+fn disorder_input(inputs: &[Artifact]) -> Result<&crate::models::Disorder> {
+    match inputs.first() {
+        Some(Artifact::Disorder(d)) => Ok(d),
+        _ => bail!("the first input must be a disorder artifact"),
+    }
+}
+
+fn compute(stage: &PlannedStage, inputs: &[Artifact], observer: &dyn Observer) -> Result<Artifact> {
     observer.checkpoint()?;
+    let (params, seed) = (&stage.params, stage.seed);
     match stage.kind {
+        "sample.metropolis" => {
+            Ok(Artifact::Samples(classical::run_metropolis(disorder_input(inputs)?, params, seed, observer)?))
+        }
+        "sample.parallel-tempering" => {
+            Ok(Artifact::Samples(classical::run_tempering(disorder_input(inputs)?, params, seed, observer)?))
+        }
+        "sample.langevin" => {
+            Ok(Artifact::Samples(classical::run_langevin(disorder_input(inputs)?, params, seed, observer)?))
+        }
+        "eval.compare" => {
+            let d = disorder_input(inputs)?;
+            let samples: Vec<(String, samples::Samples)> = inputs[1..]
+                .iter()
+                .zip(&stage.input_names[1..])
+                .filter_map(|(a, name)| match a {
+                    Artifact::Samples(s) => Some((name.clone(), s.clone())),
+                    _ => None,
+                })
+                .collect();
+            Ok(Artifact::Comparison(compare::compare(d, &samples, observer)?))
+        }
+        "eval.aggregate" => {
+            let comparisons: Vec<compare::Comparison> = inputs
+                .iter()
+                .filter_map(|a| match a {
+                    Artifact::Comparison(c) => Some(c.clone()),
+                    _ => None,
+                })
+                .collect();
+            Ok(Artifact::Aggregate(compare::aggregate(&comparisons)?))
+        }
         "disorder.spiked-matrix" | "disorder.spiked-tensor" | "disorder.sk" => {
             let d = disorder::generate(stage.kind, &stage.params, stage.seed, observer)?;
             Ok(Artifact::Disorder(d))
