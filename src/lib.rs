@@ -3,6 +3,7 @@
 //! of the engine; the engine (`pipeline`, `engine`) knows nothing of physics;
 //! `stages` is where they meet; `report` and `cli` face the user.
 
+pub mod amp;
 pub mod cli;
 pub mod engine;
 pub mod eval;

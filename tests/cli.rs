@@ -309,3 +309,65 @@ delta = 0.0067
     let bad = quench(&cache, &["plot", ps, "path", "--out", dir.path().join("x.gif").to_str().unwrap()]);
     assert!(!bad.status.success() && text(&bad).contains(".svg or .png"));
 }
+
+#[test]
+fn compare_and_aggregate_planted_sk_against_state_evolution() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let p = write(
+        dir.path(),
+        "control.toml",
+        r#"
+[pipeline]
+seed = 3
+[stage.inst]
+kind = "disorder.spiked-matrix"
+n = 600
+temperature = 0.6
+[stage.mcmc]
+kind = "sample.metropolis"
+inputs = ["inst"]
+chains = 4
+sweeps = 200
+burn_in = 100
+record_every = 4
+[stage.pt]
+kind = "sample.parallel-tempering"
+inputs = ["inst"]
+chains = 2
+sweeps = 100
+burn_in = 50
+replicas = 3
+[stage.cmp]
+kind = "eval.compare"
+inputs = ["inst", "mcmc", "pt"]
+[stage.all]
+kind = "eval.aggregate"
+inputs = ["cmp"]
+gather = ["inst.instance"]
+[sweep]
+"inst.instance" = [0, 1, 2]
+"#,
+    );
+    let out = quench(&cache, &["run", p.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("== all =="), "the aggregate table is printed: {}", text(&out));
+    let s = show_json(&cache, &p, "cmp[inst.instance=1]")["summary"].clone();
+    for field in ["equilibrium_energy", "bayes_overlap", "samplers"] {
+        assert!(s.get(field).is_some(), "{field}: {s}");
+    }
+    let bayes = s["bayes_overlap"].as_f64().unwrap();
+    for row in s["samplers"].as_array().unwrap() {
+        for field in ["stage", "energy_mean", "energy_stderr", "overlap_planted_mean", "overlap_planted_stderr", "q_mean", "q_abs_mean", "r_hat"] {
+            assert!(row.get(field).is_some(), "{field}: {row}");
+        }
+        // Planted SK at T = 0.6 is informed: samplers reach the Bayes-optimal overlap (finite-N tolerance).
+        let m = row["overlap_planted_mean"].as_f64().unwrap();
+        assert!((m - bayes).abs() < 0.06, "{}: overlap {m} vs SE {bayes}", row["stage"]);
+        let excess = row["energy_excess"].as_f64().unwrap();
+        assert!(excess.abs() < 0.05, "{}: energy excess {excess}", row["stage"]);
+    }
+    let agg = show_json(&cache, &p, "all")["summary"].clone();
+    assert_eq!(agg["instances"], 3);
+    assert_eq!(agg["rows"].as_array().unwrap().len(), 2);
+}

@@ -1,4 +1,4 @@
-//! Local samplers of a `Disorder`'s Gibbs measure `mu(x) ∝ P0(x) exp(l(x))`
+//! Samplers. Local ones of a `Disorder`'s Gibbs measure `mu(x) ∝ P0(x) exp(l(x))`
 //! (PHYSICS.md section 8): single-site Metropolis / heat-bath for ±1 and
 //! {0, ±1} spins (`metropolis`), replica exchange over a temperature ladder
 //! (`tempering`) and overdamped Langevin on the sphere (`langevin`).
@@ -9,10 +9,20 @@
 //! `burn_in` sweeps (steps) then `sweeps` more, recording after every
 //! `record_every`-th of the latter; energies are per spin, `e = -T l(x) / N`.
 
+//!
+//! Generative ones driven by a posterior-mean oracle (`amp::oracle::PosteriorMean`):
+//! diffusion by stochastic localisation (`diffusion`), flows by stochastic
+//! interpolants (`flow`) and autoregressive sampling by sequential decimation
+//! (`autoregressive`), sharing `path`.
+
+pub mod autoregressive;
+pub mod diffusion;
 pub mod driver;
+pub mod flow;
 pub mod kernels;
 pub mod langevin;
 pub mod metropolis;
+pub mod path;
 pub mod spins;
 pub mod storage;
 pub mod tempering;

@@ -1,0 +1,103 @@
+//! Autoregressive sampling as sequential decimation (PHYSICS.md section 8):
+//! pick an order, then repeatedly fix the next `block` variables, each drawn
+//! from its scalar marginal `P0(s) exp(s B_i - s^2 A / 2)` under the current
+//! decimated measure, and re-solve the oracle (AMP warm start). With exact
+//! marginals and `block = 1` this is exact sampling by the chain rule; the
+//! theory's path parameter is `theta`, the fraction of fixed variables. On the
+//! sphere a fixed coordinate is drawn from `N(x̂_i, v_i)` and the final
+//! configuration is projected onto `|x|^2 = N`.
+
+use rand::seq::SliceRandom;
+
+use super::path::{run_trajectories, start_batch, SamplerRun, Trajectory};
+use crate::amp::oracle::PosteriorMean;
+use crate::amp::Measure;
+use crate::models::prior::project_to_sphere;
+use crate::models::Prior;
+use crate::observe::{Cancelled, Observer};
+use crate::rng::Rng;
+
+/// Order in which variables are fixed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Order {
+    /// `0, 1, ..., N-1`.
+    Natural,
+    /// A fresh uniform permutation per trajectory (from its own stream).
+    Random,
+}
+
+/// Decimation sampler: `trajectories` independent runs.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Decimation {
+    pub order: Order,
+    /// Variables fixed per oracle re-solve (1 matches the theory).
+    pub block: usize,
+    pub trajectories: usize,
+    /// Trajectories advanced in lock step per oracle call (see `StochasticLocalization::batch`).
+    pub batch: usize,
+    pub seed: u64,
+}
+
+impl Decimation {
+    /// Runs all trajectories in parallel; the path traces are against `theta`.
+    pub fn run<D: PosteriorMean>(&self, oracle: &D, observer: &dyn Observer) -> Result<SamplerRun, Cancelled> {
+        run_trajectories(self.trajectories, self.batch, self.seed, observer, |rngs| {
+            trajectories(oracle, self.order, self.block, rngs, observer)
+        })
+    }
+}
+
+/// Decimation trajectories in lock step, one per generator in `rngs` (each
+/// first draws its order when `order` is random).
+pub fn trajectories<D: PosteriorMean>(
+    oracle: &D,
+    order: Order,
+    block: usize,
+    rngs: &mut [Rng],
+    observer: &dyn Observer,
+) -> Result<Vec<Trajectory>, Cancelled> {
+    assert!(block > 0, "block must be at least 1");
+    let n = oracle.n();
+    let orders: Vec<Vec<usize>> = rngs.iter_mut().map(|rng| site_order(n, order, rng)).collect();
+    let mut fixed: Vec<Vec<Option<f64>>> = vec![vec![None; n]; rngs.len()];
+    let (mut states, mut recorders) = start_batch(oracle, rngs.len());
+    let mut solve_and_record = |states: &mut [D::State], fixed: &[Vec<Option<f64>>], theta: f64| {
+        let measures: Vec<Measure> = fixed.iter().map(|f| Measure::decimated(f)).collect();
+        let solves = oracle.solve_batch(states, &measures);
+        for (c, solve) in solves.iter().enumerate() {
+            recorders[c].record(theta, oracle.estimate(&states[c]), solve);
+        }
+    };
+    solve_and_record(&mut states, &fixed, 0.0);
+    for start in (0..n).step_by(block) {
+        observer.checkpoint()?;
+        let end = (start + block).min(n);
+        for (c, rng) in rngs.iter_mut().enumerate() {
+            let values: Vec<f64> =
+                orders[c][start..end].iter().map(|&i| oracle.draw_site(&states[c], i, rng)).collect();
+            for (&i, value) in orders[c][start..end].iter().zip(values) {
+                fixed[c][i] = Some(value);
+            }
+        }
+        solve_and_record(&mut states, &fixed, end as f64 / n as f64);
+    }
+    Ok(recorders.into_iter().zip(&fixed).map(|(recorder, f)| recorder.finish(sample(oracle.prior(), f))).collect())
+}
+
+/// `0..n`, shuffled with `rng` for a random order.
+fn site_order(n: usize, order: Order, rng: &mut Rng) -> Vec<usize> {
+    let mut sites: Vec<usize> = (0..n).collect();
+    if order == Order::Random {
+        sites.shuffle(rng);
+    }
+    sites
+}
+
+/// The fixed configuration (projected onto the sphere for the spherical prior).
+fn sample(prior: Prior, fixed: &[Option<f64>]) -> Vec<f64> {
+    let mut x: Vec<f64> = fixed.iter().map(|v| v.expect("every variable fixed")).collect();
+    if prior == Prior::Spherical {
+        project_to_sphere(&mut x);
+    }
+    x
+}
