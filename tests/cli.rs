@@ -358,7 +358,16 @@ gather = ["inst.instance"]
     }
     let bayes = s["bayes_overlap"].as_f64().unwrap();
     for row in s["samplers"].as_array().unwrap() {
-        for field in ["stage", "energy_mean", "energy_stderr", "overlap_planted_mean", "overlap_planted_stderr", "q_mean", "q_abs_mean", "r_hat"] {
+        for field in [
+            "stage",
+            "energy_mean",
+            "energy_stderr",
+            "overlap_planted_mean",
+            "overlap_planted_stderr",
+            "q_mean",
+            "q_abs_mean",
+            "r_hat",
+        ] {
             assert!(row.get(field).is_some(), "{field}: {row}");
         }
         // Planted SK at T = 0.6 is informed: samplers reach the Bayes-optimal overlap (finite-N tolerance).

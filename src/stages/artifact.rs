@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::compare::{self, Aggregate, Comparison};
+use super::generative::{self, DenoiserPath};
 use super::samples::{self, Samples};
 use super::theory as kinds;
 use crate::engine::codec;
@@ -18,6 +19,7 @@ pub enum Artifact {
     Samples(Samples),
     Comparison(Comparison),
     Aggregate(Aggregate),
+    DenoiserPath(DenoiserPath),
     SePath(SePath),
     PhaseDiagram(PhaseDiagram),
     Landscape(Landscape),
@@ -31,6 +33,7 @@ impl Artifact {
             Artifact::Samples(_) => samples::OUTPUT,
             Artifact::Comparison(_) => compare::COMPARISON,
             Artifact::Aggregate(_) => compare::AGGREGATE,
+            Artifact::DenoiserPath(_) => generative::DENOISER_PATH_OUTPUT,
             Artifact::SePath(_) => kinds::SE_PATH_OUTPUT,
             Artifact::PhaseDiagram(_) => kinds::DIAGRAM_OUTPUT,
             Artifact::Landscape(_) => kinds::LANDSCAPE_OUTPUT,
@@ -51,6 +54,7 @@ impl Artifact {
             Artifact::Samples(s) => samples::summary(s),
             Artifact::Comparison(c) => compare::comparison_summary(c),
             Artifact::Aggregate(a) => compare::aggregate_summary(a),
+            Artifact::DenoiserPath(p) => generative::denoiser_path_summary(p),
             Artifact::SePath(s) => kinds::se_path_summary(s),
             Artifact::PhaseDiagram(d) => kinds::diagram_summary(d),
             Artifact::Landscape(l) => kinds::landscape_summary(l),
@@ -72,6 +76,16 @@ impl Artifact {
             Artifact::Disorder(d) => disorder_tables(d),
             Artifact::Samples(s) => samples_tables(s),
             Artifact::Comparison(c) => comparison_tables(c),
+            Artifact::DenoiserPath(p) => vec![Table {
+                name: "denoiser_path".into(),
+                columns: vec![
+                    ("t".into(), Column::Float(p.t.clone())),
+                    ("overlap_uninf".into(), Column::Float(p.overlap_uninf.clone())),
+                    ("overlap_inf".into(), Column::Float(p.overlap_inf.clone())),
+                    ("se_m_uninf".into(), Column::Float(p.se_m_uninf.clone())),
+                    ("se_m_inf".into(), Column::Float(p.se_m_inf.clone())),
+                ],
+            }],
             Artifact::Aggregate(a) => vec![Table {
                 name: "aggregate".into(),
                 columns: vec![

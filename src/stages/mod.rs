@@ -7,6 +7,7 @@ pub mod artifact;
 mod classical;
 pub mod compare;
 mod disorder;
+mod generative;
 mod params;
 pub mod samples;
 mod theory;
@@ -27,6 +28,10 @@ pub static CATALOG: &[KindSpec] = &[
     classical::METROPOLIS,
     classical::TEMPERING,
     classical::LANGEVIN,
+    generative::DIFFUSION,
+    generative::FLOW,
+    generative::AUTOREGRESSIVE,
+    generative::DENOISER_PATH,
     compare::COMPARE,
     compare::AGGREGATE_KIND,
     theory::SE_PATH,
@@ -68,6 +73,16 @@ fn compute(stage: &PlannedStage, inputs: &[Artifact], observer: &dyn Observer) -
         }
         "sample.langevin" => {
             Ok(Artifact::Samples(classical::run_langevin(disorder_input(inputs)?, params, seed, observer)?))
+        }
+        "sample.diffusion" => {
+            Ok(Artifact::Samples(generative::run_diffusion(disorder_input(inputs)?, params, seed, observer)?))
+        }
+        "sample.flow" => Ok(Artifact::Samples(generative::run_flow(disorder_input(inputs)?, params, seed, observer)?)),
+        "sample.autoregressive" => {
+            Ok(Artifact::Samples(generative::run_autoregressive(disorder_input(inputs)?, params, seed, observer)?))
+        }
+        "eval.denoiser-path" => {
+            Ok(Artifact::DenoiserPath(generative::run_denoiser_path(disorder_input(inputs)?, params, seed, observer)?))
         }
         "eval.compare" => {
             let d = disorder_input(inputs)?;
