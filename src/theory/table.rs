@@ -131,11 +131,19 @@ impl Channel {
         }
         static CACHE: OnceLock<Mutex<Vec<Arc<Table>>>> = OnceLock::new();
         let cache = CACHE.get_or_init(|| Mutex::new(Vec::new()));
-        let mut guard = cache.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(t) = guard.iter().find(|t| t.prior == *prior) {
-            return Ok(Channel::Table(Arc::clone(t)));
+        let cached = |tables: &Vec<Arc<Table>>| tables.iter().find(|t| t.prior == *prior).cloned();
+        if let Some(t) = cached(&cache.lock().unwrap_or_else(|e| e.into_inner())) {
+            return Ok(Channel::Table(t));
         }
+        // Build without holding the lock: the build runs on rayon, whose workers
+        // may steal another task that needs a table, and would then wait on a
+        // lock their own thread holds. Two threads may build the same table;
+        // builds are deterministic, and the first one stored wins.
         let table = Arc::new(Table::build(prior)?);
+        let mut guard = cache.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(t) = cached(&guard) {
+            return Ok(Channel::Table(t));
+        }
         guard.push(Arc::clone(&table));
         Ok(Channel::Table(table))
     }
@@ -282,5 +290,26 @@ mod tests {
         assert_eq!(ch.ov(1.0), 0.5);
         assert_eq!(ch.mmse(3.0), 0.25);
         assert!(Channel::new(&Prior::SparseRademacher { rho: 1.5 }).is_err());
+    }
+}
+
+#[cfg(test)]
+mod concurrency_tests {
+    use super::*;
+    use rayon::prelude::*;
+
+    /// Regression: `Channel::new` held the cache lock while building a table on
+    /// rayon; a worker that stole a diagram row needing a table then waited on
+    /// the lock its own thread held, and `quench run` hung.
+    #[test]
+    fn channel_tables_build_without_holding_the_cache_lock() {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
+        let rhos: Vec<f64> = (0..6).map(|i| 0.31 + 0.0137 * i as f64).collect();
+        let built: Vec<f64> = pool.install(|| {
+            rhos.par_iter()
+                .map(|&rho| Channel::new(&Prior::SparseRademacher { rho }).map(|c| c.ov(1.0)).unwrap_or(f64::NAN))
+                .collect()
+        });
+        assert!(built.iter().all(|v| v.is_finite() && *v > 0.0));
     }
 }
