@@ -296,7 +296,6 @@ mod tests {
 #[cfg(test)]
 mod concurrency_tests {
     use super::*;
-    use rayon::prelude::*;
 
     /// Regression: `Channel::new` held the cache lock while building a table on
     /// rayon; a worker that stole a diagram row needing a table then waited on
