@@ -17,8 +17,9 @@ use crate::samplers::{Init, Precision, Rule, SamplerError, SpinRun};
 
 const DISORDER_INPUT: &[InputSlot] = &[InputSlot { accepts: &[super::disorder::OUTPUT], arity: Arity::One }];
 
+/// A count with no upper bound.
 const fn count(name: &'static str, min: i64, default: i64, unit: &'static str, doc: &'static str) -> ParamSpec {
-    ParamSpec { name, kind: p::int(min, i64::MAX), default: Default::Int(default), unit, doc }
+    p::int_param(name, min, i64::MAX, default, unit, doc)
 }
 const CHAINS: ParamSpec = count("chains", 1, 8, "chains", "independent chains, each its own random stream");
 const SWEEPS: ParamSpec =

@@ -12,7 +12,7 @@ use serde_json::json;
 use super::samples::Samples;
 use crate::eval::overlaps::{magnetisation, pairwise_overlaps, planted_overlap};
 use crate::eval::stats::{histogram, mean, standard_error, statistics};
-use crate::models::{Disorder, Family, Prior};
+use crate::models::{Disorder, Family};
 use crate::observe::Observer;
 use crate::pipeline::schema::{Arity, InputSlot, KindSpec};
 use crate::theory;
@@ -90,15 +90,10 @@ fn finite(v: f64) -> Option<f64> {
 
 /// Bayes-optimal overlap `m_eq / rho` at t = 0 from state evolution (planted models).
 fn bayes_overlap(d: &Disorder) -> Option<f64> {
-    let prior = match d.prior {
-        Prior::Rademacher => theory::Prior::Rademacher,
-        Prior::SparseRademacher { rho } => theory::Prior::SparseRademacher { rho },
-        Prior::Spherical => theory::Prior::Gaussian,
-    };
     if d.family == Family::Sk {
         return None;
     }
-    let model = theory::Model::new(d.p as u32, prior, d.delta).ok()?;
+    let model = super::theory::se_model_of(d)?;
     let point = theory::solve_point(&model, theory::Path::Diffusion, 0.0).ok()?;
     Some(point.m_eq / d.prior.rho())
 }

@@ -13,8 +13,8 @@ use super::params as p;
 use super::samples::{PathTrace, SampleChain, Samples, OUTPUT};
 use crate::amp::{Amp, AmpParams, Precision};
 use crate::eval::denoiser_path::{hysteresis_window, planted_path};
-use crate::models::{Disorder, Prior};
-use crate::observe::{Cancelled, Observer};
+use crate::models::Disorder;
+use crate::observe::Observer;
 use crate::pipeline::schema::{Arity, Default, InputSlot, KindSpec, ParamKind, ParamSpec};
 use crate::pipeline::Params;
 use crate::samplers::autoregressive::{Decimation, Order};
@@ -42,18 +42,10 @@ const fn real(
         doc,
     }
 }
-const fn whole(
-    name: &'static str,
-    min: i64,
-    max: i64,
-    default: i64,
-    unit: &'static str,
-    doc: &'static str,
-) -> ParamSpec {
-    ParamSpec { name, kind: p::int(min, max), default: Default::Int(default), unit, doc }
-}
-const SAMPLES: ParamSpec = whole("samples", 1, 100_000, 16, "trajectories", "independent samples, one trajectory each");
-const BATCH: ParamSpec = whole("batch", 1, 8, 8, "trajectories", "trajectories sharing one pass over the couplings");
+const SAMPLES: ParamSpec =
+    p::int_param("samples", 1, 100_000, 16, "trajectories", "independent samples, one trajectory each");
+const BATCH: ParamSpec =
+    p::int_param("batch", 1, 8, 8, "trajectories", "trajectories sharing one pass over the couplings");
 const DENOISER: ParamSpec = ParamSpec {
     name: "denoiser",
     kind: ParamKind::Choice(&["amp"]),
@@ -76,7 +68,8 @@ const DAMPING: ParamSpec = ParamSpec {
     doc: "weight of the previous estimate in AMP's update",
 };
 const TOL: ParamSpec = real("tol", 0.0, 1.0, 1e-5, "", "AMP stops at max |change| < tol");
-const MAX_ITER: ParamSpec = whole("max_iterations", 1, 100_000, 300, "iterations", "AMP iteration cap per solve");
+const MAX_ITER: ParamSpec =
+    p::int_param("max_iterations", 1, 100_000, 300, "iterations", "AMP iteration cap per solve");
 
 pub const DIFFUSION: KindSpec = KindSpec {
     name: "sample.diffusion",
@@ -89,7 +82,7 @@ pub const DIFFUSION: KindSpec = KindSpec {
         real("dt", 0.0, 1.0, 0.002, "time", "Euler step up to t_fine"),
         real("t_fine", 0.0, 1e4, 3.0, "time", "end of the fine steps (where m(t) is about 0.95)"),
         real("t_max", 0.0, 1e6, 200.0, "time", "final time; the sample is drawn from the marginals there"),
-        whole("geometric_steps", 0, 10_000, 40, "steps", "geometric steps from t_fine to t_max"),
+        p::int_param("geometric_steps", 0, 10_000, 40, "steps", "geometric steps from t_fine to t_max"),
         BATCH,
         DENOISER,
         PRECISION,
@@ -112,7 +105,7 @@ pub const FLOW: KindSpec = KindSpec {
         real("ds", 0.0, 0.5, 0.001, "s", "step in s up to s_fine"),
         real("s_fine", 0.0, 1.0, 0.6, "s", "end of the fine steps"),
         real("s_max", 0.0, 1.0, 0.995, "s", "last s before drawing from the marginals (< 1)"),
-        whole("geometric_steps", 0, 10_000, 60, "steps", "steps from s_fine to s_max, geometric in 1-s"),
+        p::int_param("geometric_steps", 0, 10_000, 60, "steps", "steps from s_fine to s_max, geometric in 1-s"),
         ParamSpec {
             name: "noise",
             kind: ParamKind::Float { min: 0.0, max: 100.0, min_open: false, max_open: false },
@@ -139,7 +132,14 @@ pub const AUTOREGRESSIVE: KindSpec = KindSpec {
     inputs: DISORDER_INPUT,
     params: &[
         SAMPLES,
-        whole("block", 1, 1_000_000, 1, "variables", "variables fixed per AMP re-convergence (1 matches the theory)"),
+        p::int_param(
+            "block",
+            1,
+            1_000_000,
+            1,
+            "variables",
+            "variables fixed per AMP re-convergence (1 matches the theory)",
+        ),
         ParamSpec {
             name: "order",
             kind: ParamKind::Choice(&["random", "natural"]),
@@ -167,7 +167,7 @@ pub const DENOISER_PATH: KindSpec = KindSpec {
     params: &[
         ParamSpec { name: "t_min", kind: ParamKind::Float { min: 0.0, max: 1e4, min_open: false, max_open: false }, default: Default::Float(0.0), unit: "gamma^2", doc: "first t" },
         real("t_max", 0.0, 1e4, 0.3, "gamma^2", "last t"),
-        whole("t_points", 2, 10_000, 31, "points", "values of t"),
+        p::int_param("t_points", 2, 10_000, 31, "points", "values of t"),
         PRECISION,
         DAMPING,
         TOL,
@@ -191,23 +191,9 @@ fn count(params: &Params, name: &str) -> usize {
     params.int(name).unwrap_or(1).max(1) as usize
 }
 
-fn cancelled(_: Cancelled) -> anyhow::Error {
-    anyhow::Error::new(Cancelled)
-}
-
-/// SE model of an instance (the sphere's SE is the Gaussian channel).
-fn se_model(d: &Disorder) -> Option<theory::Model> {
-    let prior = match d.prior {
-        Prior::Rademacher => theory::Prior::Rademacher,
-        Prior::SparseRademacher { rho } => theory::Prior::SparseRademacher { rho },
-        Prior::Spherical => theory::Prior::Gaussian,
-    };
-    theory::Model::new(d.p as u32, prior, d.delta).ok()
-}
-
 /// Emits the SE branches along the sampler's own path grid as `m_uninf` / `m_inf`.
 fn emit_se(d: &Disorder, path: theory::Path, grid: &[f64], observer: &dyn Observer) -> Vec<PathTrace> {
-    let Some(model) = se_model(d).filter(|_| d.planted.is_some()) else { return Vec::new() };
+    let Some(model) = super::theory::se_model_of(d).filter(|_| d.planted.is_some()) else { return Vec::new() };
     let mut grid: Vec<f64> = grid.iter().copied().filter(|t| t.is_finite() && *t >= 0.0).collect();
     grid.dedup();
     let Ok(se) = theory::se_path(&model, path, &grid) else { return Vec::new() };
@@ -282,7 +268,7 @@ pub fn run_diffusion(d: &Disorder, params: &Params, seed: u64, observer: &dyn Ob
         batch: count(params, "batch"),
         seed,
     };
-    let run = sampler.run(&amp(d, params), observer).map_err(cancelled)?;
+    let run = sampler.run(&amp(d, params), observer)?;
     Ok(to_samples(DIFFUSION.name, d, &run, se))
 }
 
@@ -305,7 +291,7 @@ pub fn run_flow(d: &Disorder, params: &Params, seed: u64, observer: &dyn Observe
         batch: count(params, "batch"),
         seed,
     };
-    let run = sampler.run(&amp(d, params), observer).map_err(cancelled)?;
+    let run = sampler.run(&amp(d, params), observer)?;
     Ok(to_samples(FLOW.name, d, &run, se))
 }
 
@@ -316,7 +302,7 @@ pub fn run_autoregressive(d: &Disorder, params: &Params, seed: u64, observer: &d
     let order = if params.str("order") == Some("natural") { Order::Natural } else { Order::Random };
     let sampler =
         Decimation { order, block, trajectories: count(params, "samples"), batch: count(params, "batch"), seed };
-    let run = sampler.run(&amp(d, params), observer).map_err(cancelled)?;
+    let run = sampler.run(&amp(d, params), observer)?;
     Ok(to_samples(AUTOREGRESSIVE.name, d, &run, se))
 }
 
@@ -345,9 +331,9 @@ pub fn run_denoiser_path(d: &Disorder, params: &Params, seed: u64, observer: &dy
         count(params, "t_points"),
     );
     let amp = amp(d, params).with_reference(x_star.clone());
-    let points = planted_path(&amp, &x_star, &grid, seed, observer).map_err(cancelled)?;
+    let points = planted_path(&amp, &x_star, &grid, seed, observer)?;
     let scale = d.prior.rho();
-    let se = se_model(d).and_then(|m| theory::se_path(&m, theory::Path::Diffusion, &grid).ok());
+    let se = super::theory::se_model_of(d).and_then(|m| theory::se_path(&m, theory::Path::Diffusion, &grid).ok());
     let se_col = |f: fn(&theory::SePoint) -> f64| {
         se.as_ref().map_or(vec![f64::NAN; grid.len()], |s| s.points.iter().map(|p| f(p) / scale).collect())
     };

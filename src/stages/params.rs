@@ -4,6 +4,18 @@
 use crate::pipeline::schema::{Default, ParamKind, ParamProblem, ParamSpec};
 use crate::pipeline::Params;
 
+/// An integer parameter with a default.
+pub const fn int_param(
+    name: &'static str,
+    min: i64,
+    max: i64,
+    default: i64,
+    unit: &'static str,
+    doc: &'static str,
+) -> ParamSpec {
+    ParamSpec { name, kind: int(min, max), default: Default::Int(default), unit, doc }
+}
+
 pub const POSITIVE: ParamKind = ParamKind::Float { min: 0.0, max: f64::INFINITY, min_open: true, max_open: true };
 
 pub const fn int(min: i64, max: i64) -> ParamKind {

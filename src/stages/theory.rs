@@ -48,7 +48,7 @@ const fn t_param(name: &'static str, default: f64, doc: &'static str) -> ParamSp
     ParamSpec { name, kind: NON_NEGATIVE, default: Default::Float(default), unit: "gamma^2 or theta", doc }
 }
 const fn points(name: &'static str, default: i64, doc: &'static str) -> ParamSpec {
-    ParamSpec { name, kind: p::int(2, 5000), default: Default::Int(default), unit: "points", doc }
+    p::int_param(name, 2, 5000, default, "points", doc)
 }
 const fn range_end(name: &'static str, unit: &'static str, doc: &'static str) -> ParamSpec {
     ParamSpec { name, kind: p::POSITIVE, default: Default::None, unit, doc }
@@ -272,6 +272,16 @@ pub fn landscape(params: &Params) -> Result<Landscape> {
     let n = params.int("m_points").unwrap_or(401) as usize;
     let m = theory::linspace(0.0, model.e0(), n);
     Ok(theory::landscape(&model, path(params), params.float("t").unwrap_or(0.0), &m)?)
+}
+
+/// The state-evolution model of a disorder instance (the sphere's SE is the Gaussian channel).
+pub fn se_model_of(d: &crate::models::Disorder) -> Option<Model> {
+    let prior = match d.prior {
+        crate::models::Prior::Rademacher => Prior::Rademacher,
+        crate::models::Prior::SparseRademacher { rho } => Prior::SparseRademacher { rho },
+        crate::models::Prior::Spherical => Prior::Gaussian,
+    };
+    Model::new(d.p as u32, prior, d.delta).ok()
 }
 
 fn opt(v: Option<f64>) -> serde_json::Value {

@@ -223,15 +223,15 @@ impl Model {
             EventBody::Queued { kind, key, inputs, params } => {
                 let depth = inputs.iter().filter_map(|i| self.stage(i)).map(|s| s.depth + 1).max().unwrap_or(0);
                 let s = self.stage_mut(&event.stage);
+                if s.status.is_done() {
+                    // Queued again (a re-run): start from a clean view.
+                    *s = StageView::new(&event.stage);
+                }
                 s.kind = kind.clone();
                 s.key = key.clone();
                 s.inputs = inputs.clone();
                 s.params = flatten_params(params);
                 s.depth = depth;
-                if s.status.is_done() {
-                    *s = StageView { status: Status::Queued, ..StageView::new(&event.stage) }
-                        .with_identity(kind, key, inputs, params, depth);
-                }
             }
             body => self.apply_stage_event(&event.stage, event.time, body),
         }
@@ -284,24 +284,6 @@ impl Model {
             }
             _ => {}
         }
-    }
-}
-
-impl StageView {
-    fn with_identity(
-        mut self,
-        kind: &str,
-        key: &str,
-        inputs: &[String],
-        params: &serde_json::Value,
-        depth: usize,
-    ) -> Self {
-        self.kind = kind.to_string();
-        self.key = key.to_string();
-        self.inputs = inputs.to_vec();
-        self.params = flatten_params(params);
-        self.depth = depth;
-        self
     }
 }
 
