@@ -230,8 +230,11 @@ fn a_killed_run_leaves_nothing_trusted() {
 fn interrupt_cancels_and_exits_130() {
     let dir = tempfile::tempdir().unwrap();
     let cache = dir.path().join("cache");
-    let p =
-        write(dir.path(), "slow.toml", &format!("{SLOW}[stage.small]\nkind = \"disorder.sk\"\nn = 10\nbeta = 1.0\n"));
+    let p = write(
+        dir.path(),
+        "slow.toml",
+        &format!("{SLOW}[stage.small]\nkind = \"disorder.spiked-tensor\"\nn = 10\ntemperature = 1.0\n"),
+    );
     let mut child = spawn_run(&cache, &p);
     let log = latest_log(&cache);
     assert!(wait_for(&log, "\"started\"", Duration::from_secs(20)));
