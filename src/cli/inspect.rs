@@ -38,6 +38,9 @@ pub fn status(path: &Path, cache_dir: &Path, json_out: bool) -> Result<i32> {
             println!("         - {reason}");
         }
     }
+    for line in crate::engine::runlog::unfinished_lines(cache.root()) {
+        println!("{line}");
+    }
     Ok(0)
 }
 
@@ -187,7 +190,7 @@ pub fn watch(cache_dir: &Path, run: &str) -> Result<i32> {
             let _ = follow(
                 &follower,
                 Duration::from_secs(3600),
-                || {},
+                || ControlFlow::Continue(()),
                 |event| {
                     if tx.send(event).is_err() {
                         ControlFlow::Break(())
@@ -201,7 +204,17 @@ pub fn watch(cache_dir: &Path, run: &str) -> Result<i32> {
         return Ok(0);
     }
     let mut reporter = Reporter::lines();
-    let quiet = || eprintln!("(no new events for 10 s: the run may still be computing, or was killed; Ctrl-C to stop)");
+    let mut dead = None;
+    let quiet = || match crate::engine::runlog::dead_reason(&path) {
+        Some(why) => {
+            dead = Some(why);
+            ControlFlow::Break(())
+        }
+        None => {
+            eprintln!("(no new events for 10 s: the run may still be computing; Ctrl-C to stop)");
+            ControlFlow::Continue(())
+        }
+    };
     follow(&path, Duration::from_secs(10), quiet, |event| {
         reporter.show(&event);
         if matches!(event.body, EventBody::RunFinished { .. }) {
@@ -211,5 +224,9 @@ pub fn watch(cache_dir: &Path, run: &str) -> Result<i32> {
         }
     })
     .with_context(|| format!("reading {}", path.display()))?;
+    if let Some(why) = dead {
+        eprintln!("the run is dead: {why}; it will never finish (a new run takes over its stages)");
+        return Ok(1);
+    }
     Ok(0)
 }

@@ -209,6 +209,7 @@ fn cached(stage: &PlannedStage, cache: &Cache, events: &Sender<Event>) -> Option
             for body in cache.replay(&stage.key) {
                 emit(events, &stage.name, body);
             }
+            emit(events, &stage.name, EventBody::Summary { summary: record.summary.clone() });
             emit(
                 events,
                 &stage.name,
@@ -292,6 +293,7 @@ fn compute(
                 );
                 emit(events, &stage.name, log_body("warn", &message));
             }
+            emit(events, &stage.name, EventBody::Summary { summary: record.summary.clone() });
             emit(events, &stage.name, EventBody::Finished { cached: false, artifact_hash: hash, wall_ms });
             Outcome::Computed
         }

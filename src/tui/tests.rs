@@ -33,6 +33,8 @@ fn recorded() -> Vec<Event> {
                 run_id: "20261128-120000-000-1".into(),
                 pipeline: "pipelines/demo.toml".into(),
                 stages: 4,
+                pid: 4242,
+                host: "lab".into(),
             },
         ),
         ev(

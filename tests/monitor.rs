@@ -1,0 +1,166 @@
+//! What the monitor relies on from the samplers and the run log: progress that
+//! moves per step (diffusion, flow, decimation with `samples = batch`, MCMC
+//! within a block) without changing a sampled bit, and run logs that say
+//! whether their writer is alive.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+use quench::amp::{Amp, AmpParams, Precision};
+use quench::engine::runlog::{check_run_log, run_state, RunState};
+use quench::models::{Disorder, Prior};
+use quench::observe::{Observer, Silent};
+use quench::samplers::autoregressive::{Decimation, Order};
+use quench::samplers::diffusion::{Schedule, StochasticLocalization};
+use quench::samplers::flow::{FlowSchedule, StochasticInterpolant};
+use quench::samplers::metropolis::{self, MetropolisParams};
+use quench::samplers::{Init, Rule};
+
+/// Records progress calls; counts checks for cancellation.
+#[derive(Default)]
+struct Progress {
+    calls: Mutex<Vec<(u64, u64)>>,
+    checks: AtomicU64,
+}
+
+impl Observer for Progress {
+    fn progress(&self, done: u64, total: u64) {
+        self.calls.lock().unwrap().push((done, total));
+    }
+    fn trace(&self, _: &str, _: f64, _: f64) {}
+    fn histogram(&self, _: &str, _: &[f64], _: &[u64]) {}
+    fn log(&self, _: &str) {}
+    fn cancelled(&self) -> bool {
+        self.checks.fetch_add(1, Ordering::Relaxed);
+        false
+    }
+}
+
+impl Progress {
+    /// Asserts monotone progress ending at `total` with at least `min_calls` reports.
+    fn check(&self, total: u64, min_calls: usize, what: &str) {
+        let calls = self.calls.lock().unwrap();
+        assert!(calls.len() >= min_calls, "{what}: {} progress reports, expected >= {min_calls}", calls.len());
+        assert!(calls.windows(2).all(|w| w[0].0 <= w[1].0), "{what}: progress goes back: {calls:?}");
+        assert!(calls.iter().all(|c| c.1 == total), "{what}: totals vary");
+        assert_eq!(calls.last().unwrap().0, total, "{what}: progress does not reach the total");
+    }
+}
+
+/// The issue's case: all trajectories in one batch (`samples = batch`) used to
+/// report nothing until the end. Now every time step is a report, and the
+/// samples are bit-identical to a silent run.
+#[test]
+fn path_samplers_report_every_step_with_one_batch() {
+    let d = Disorder::spiked_tensor(60, Prior::Rademacher, 0.4, 3);
+    let amp = Amp::new(&d, Precision::F32, AmpParams::default());
+    let schedule = Schedule { dt_fine: 0.02, t_fine: 1.0, t_max: 100.0, geometric_steps: 10 };
+    let steps = schedule.times().len() as u64;
+    let sl = StochasticLocalization { schedule, trajectories: 4, batch: 4, seed: 5 };
+    let observed = Progress::default();
+    let run = sl.run(&amp, &observed).unwrap();
+    observed.check(4 * steps, steps as usize, "diffusion");
+    assert_eq!(run, sl.run(&amp, &Silent).unwrap(), "progress changed the samples");
+
+    let flow_schedule = FlowSchedule { ds_fine: 0.02, s_fine: 0.5, s_max: 0.99, geometric_steps: 10 };
+    let flow = StochasticInterpolant { schedule: flow_schedule, noise: 0.5, trajectories: 3, batch: 3, seed: 5 };
+    let observed = Progress::default();
+    let run = flow.run(&amp, &observed).unwrap();
+    let grid = flow_schedule.grid().len() as u64;
+    observed.check(3 * grid, grid as usize, "flow");
+    assert_eq!(run, flow.run(&amp, &Silent).unwrap());
+
+    let decimation = Decimation { order: Order::Random, block: 7, trajectories: 2, batch: 2, seed: 5 };
+    let observed = Progress::default();
+    let run = decimation.run(&amp, &observed).unwrap();
+    let blocks = 60_u64.div_ceil(7);
+    observed.check(2 * blocks, blocks as usize, "decimation");
+    assert_eq!(run, decimation.run(&amp, &Silent).unwrap());
+}
+
+/// Several batches in parallel still add up to one monotone count.
+#[test]
+fn parallel_batches_add_up() {
+    let d = Disorder::spiked_tensor(40, Prior::Rademacher, 0.4, 4);
+    let amp = Amp::new(&d, Precision::F32, AmpParams::default());
+    let schedule = Schedule { dt_fine: 0.05, t_fine: 1.0, t_max: 10.0, geometric_steps: 5 };
+    let steps = schedule.times().len() as u64;
+    let sl = StochasticLocalization { schedule, trajectories: 7, batch: 2, seed: 1 };
+    let observed = Progress::default();
+    sl.run(&amp, &observed).unwrap();
+    observed.check(7 * steps, (4 * steps) as usize, "batches of 2");
+}
+
+/// MCMC reports within a sweep block (the first chain, every sweep), not only
+/// between blocks: a 600-sweep run whose block is the whole run moves anyway.
+#[test]
+fn mcmc_progress_moves_within_a_block() {
+    let d = Disorder::spiked_matrix(30, Prior::Rademacher, 0.5, 2);
+    let params = MetropolisParams {
+        chains: 2,
+        sweeps: 600,
+        burn_in: 0,
+        record_every: 100,
+        init: Init::Random,
+        rule: Rule::Metropolis,
+        precision: quench::samplers::Precision::F64,
+    };
+    let observed = Progress::default();
+    let run = metropolis::run(&d, &params, 7, &observed).unwrap();
+    // N = 30: a block is 2^18 / 30^2 > 600 sweeps, so all of it is one block.
+    observed.check(600, 300, "metropolis");
+    assert_eq!(run, metropolis::run(&d, &params, 7, &Silent).unwrap());
+}
+
+fn write(dir: &std::path::Path, text: &[u8]) -> std::path::PathBuf {
+    let path = dir.join("events.jsonl");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn garbage_and_binary_files_are_not_run_logs() {
+    let dir = tempfile::tempdir().unwrap();
+    for (text, why) in [
+        (&b"hello world\nmore\n"[..], "line 1 is not an event"),
+        (&b"\x00\x01\x02\xff\xfe binary"[..], "binary"),
+        (&b"{\"time\": 1, \"stage\": \"x\", \"event\": \"no_such_event\"}\n"[..], "line 1 is not an event"),
+    ] {
+        let err = check_run_log(&write(dir.path(), text)).unwrap_err();
+        assert!(err.contains("is not a run log") && err.contains(why), "{err}");
+    }
+    // Empty (a run just created its log) and a first line still being written are fine.
+    check_run_log(&write(dir.path(), b"")).unwrap();
+    check_run_log(&write(dir.path(), b"{\"time\": 1")).unwrap();
+}
+
+#[test]
+fn run_states_from_writer_and_heartbeats() {
+    let dir = tempfile::tempdir().unwrap();
+    let host = quench::engine::runlog::host_name();
+    let started = |pid: u32, host: &str| {
+        format!(
+            "{{\"time\": 100.0, \"stage\": \"p\", \"event\": \"run_started\", \"run_id\": \"r\", \"pipeline\": \"p.toml\", \"stages\": 1, \"pid\": {pid}, \"host\": \"{host}\"}}\n"
+        )
+    };
+    let beat = "{\"time\": 104.0, \"stage\": \"p\", \"event\": \"heartbeat\"}\n";
+    let me = std::process::id();
+    // Alive writer, recent heartbeat.
+    let path = write(dir.path(), format!("{}{beat}", started(me, &host)).as_bytes());
+    assert!(matches!(run_state(&path, 105.0).unwrap(), RunState::Live { .. }));
+    // Same writer, silent for a minute: it hangs or lost its disk; shown as dead.
+    let state = run_state(&path, 164.0).unwrap();
+    assert!(matches!(&state, RunState::Dead { why } if why.contains("no heartbeat")), "{state:?}");
+    // A pid that does not exist on this host: dead at once.
+    let gone = u32::try_from(i32::MAX).unwrap();
+    let path = write(dir.path(), format!("{}{beat}", started(gone, &host)).as_bytes());
+    let state = run_state(&path, 105.0).unwrap();
+    assert!(matches!(&state, RunState::Dead { why } if why.contains("is gone")), "{state:?}");
+    // Another host: judged by heartbeats only.
+    let path = write(dir.path(), format!("{}{beat}", started(gone, "elsewhere")).as_bytes());
+    assert!(matches!(run_state(&path, 105.0).unwrap(), RunState::Live { .. }));
+    // Finished, with a truncated line after it.
+    let done = "{\"time\": 105.0, \"stage\": \"p\", \"event\": \"run_finished\", \"status\": \"ok\"}\n{\"ti";
+    let path = write(dir.path(), format!("{}{beat}{done}", started(gone, &host)).as_bytes());
+    assert_eq!(run_state(&path, 1e9).unwrap(), RunState::Finished("ok".into()));
+}
