@@ -5,7 +5,10 @@
 //! (the caller's flag) the loop lets go of the terminal at once.
 
 pub mod app;
+mod charts;
 pub mod model;
+pub mod names;
+mod results;
 pub mod view;
 
 use std::sync::atomic::{AtomicBool, Ordering};
