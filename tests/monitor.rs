@@ -164,3 +164,104 @@ fn run_states_from_writer_and_heartbeats() {
     let path = write(dir.path(), format!("{}{beat}{done}", started(gone, &host)).as_bytes());
     assert_eq!(run_state(&path, 1e9).unwrap(), RunState::Finished("ok".into()));
 }
+
+/// A pipeline whose diffusion stage runs for seconds.
+const SLOW: &str = "[pipeline]\nname = \"slow\"\n[stage.inst]\nkind = \"disorder.spiked-tensor\"\nn = 40\ntemperature = 0.71\n\
+[stage.sl]\nkind = \"sample.diffusion\"\ninputs = [\"inst\"]\nsamples = 4\nbatch = 4\ndt = 0.0005\n";
+
+fn spawn_run(dir: &std::path::Path) -> std::process::Child {
+    std::process::Command::new(env!("CARGO_BIN_EXE_quench"))
+        .current_dir(dir)
+        .args(["--cache", "c", "run", "p.toml", "--headless"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Waits for a line containing `needle` in the newest run log under `c/runs`
+/// other than `skip`; returns that log's path.
+fn wait_log(dir: &std::path::Path, needle: &str, skip: Option<&std::path::Path>) -> std::path::PathBuf {
+    let start = std::time::Instant::now();
+    loop {
+        let logs = std::fs::read_dir(dir.join("c/runs")).into_iter().flatten().flatten();
+        for entry in logs {
+            let path = entry.path().join("events.jsonl");
+            if Some(path.as_path()) != skip && std::fs::read_to_string(&path).is_ok_and(|t| t.contains(needle)) {
+                return path;
+            }
+        }
+        assert!(start.elapsed().as_secs() < 120, "`{needle}` never appeared in a run log");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+/// Waits for the child to exit (at most `seconds`, a liveness bound far above
+/// the expected time, not a performance claim).
+fn exit_within(child: &mut std::process::Child, seconds: u64) -> std::process::ExitStatus {
+    let start = std::time::Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if start.elapsed().as_secs() >= seconds {
+            let _ = child.kill();
+            panic!("the run did not end within {seconds} s of the signal");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+fn signal(child: &std::process::Child, name: &str) {
+    let ok = std::process::Command::new("kill").args([&format!("-{name}"), &child.id().to_string()]).status();
+    assert!(ok.unwrap().success());
+}
+
+/// Issue 9 item 6: `timeout`'s SIGTERM did not end a run. Now SIGTERM cancels
+/// (the log ends with `run_finished` cancelled, exit 130)...
+#[test]
+fn sigterm_ends_a_run_and_its_log() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("p.toml"), SLOW).unwrap();
+    let mut child = spawn_run(dir.path());
+    let log = wait_log(dir.path(), "\"stage\":\"sl\",\"event\":\"started\"", None);
+    signal(&child, "TERM");
+    let status = exit_within(&mut child, 30);
+    assert_eq!(status.code(), Some(130));
+    let text = std::fs::read_to_string(&log).unwrap();
+    let last = text.lines().rev().find(|l| !l.contains("heartbeat")).unwrap();
+    assert!(last.contains("run_finished") && last.contains("cancelled"), "{last}");
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert!(stderr.lines().last().unwrap().starts_with("run cancelled"), "{stderr}");
+}
+
+/// ... and ends the process even when the run cannot stop by itself: here it
+/// waits on a stage lock another run holds (a blocking `flock`).
+#[test]
+fn sigterm_ends_a_run_stuck_on_a_lock() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("p.toml"), SLOW).unwrap();
+    let mut holder = spawn_run(dir.path());
+    let first = wait_log(dir.path(), "\"stage\":\"sl\",\"event\":\"started\"", None);
+    let mut waiter = spawn_run(dir.path());
+    wait_log(dir.path(), "another run is computing this stage", Some(&first));
+    signal(&waiter, "TERM");
+    let status = exit_within(&mut waiter, 30);
+    assert_eq!(status.code(), Some(143), "exits by the SIGTERM grace period");
+    assert!(holder.try_wait().unwrap().is_none(), "the other run goes on");
+    let _ = holder.kill();
+    let _ = holder.wait();
+}
+
+/// An external SIGINT cancels cleanly: exit 130, the log ends cancelled.
+#[test]
+fn sigint_cancels_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("p.toml"), SLOW).unwrap();
+    let mut child = spawn_run(dir.path());
+    let log = wait_log(dir.path(), "\"stage\":\"sl\",\"event\":\"started\"", None);
+    signal(&child, "INT");
+    assert_eq!(exit_within(&mut child, 30).code(), Some(130));
+    assert!(std::fs::read_to_string(&log).unwrap().contains("\"status\":\"cancelled\""));
+}
