@@ -265,3 +265,65 @@ fn sigint_cancels_cleanly() {
     assert_eq!(exit_within(&mut child, 30).code(), Some(130));
     assert!(std::fs::read_to_string(&log).unwrap().contains("\"status\":\"cancelled\""));
 }
+
+fn quench(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_quench")).current_dir(dir).args(args).output().unwrap()
+}
+
+/// Issue 9 item 9: `watch` on a garbage or binary `events.jsonl` waited
+/// forever; now it refuses at once (exit 2) naming the file.
+#[test]
+fn watch_refuses_files_that_are_not_run_logs() {
+    let dir = tempfile::tempdir().unwrap();
+    for (id, bytes) in [("garbage", &b"this is not json\n"[..]), ("binary", &[0u8, 159, 146, 150, 10, 0][..])] {
+        let run = dir.path().join("c/runs").join(id);
+        std::fs::create_dir_all(&run).unwrap();
+        std::fs::write(run.join("events.jsonl"), bytes).unwrap();
+        let out = quench(dir.path(), &["--cache", "c", "watch", id]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains("is not a run log") && stderr.contains(id), "{stderr}");
+    }
+}
+
+/// Issue 9 item 9: replays of old runs showed negative times (`-104.75s`).
+#[test]
+fn watch_replays_an_old_run_from_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("c/runs/old");
+    std::fs::create_dir_all(&run).unwrap();
+    let log = [
+        r#"{"time": 1000.0, "stage": "p", "event": "run_started", "run_id": "old", "pipeline": "p.toml", "stages": 1}"#,
+        r#"{"time": 1000.5, "stage": "a", "event": "started"}"#,
+        r#"{"time": 1104.75, "stage": "a", "event": "finished", "cached": false, "artifact_hash": "abcdef0123456789", "wall_ms": 104250}"#,
+        r#"{"time": 1104.75, "stage": "p", "event": "run_finished", "status": "ok"}"#,
+    ];
+    std::fs::write(run.join("events.jsonl"), log.join("\n") + "\n").unwrap();
+    let out = quench(dir.path(), &["--cache", "c", "watch", "old"]);
+    assert!(out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!stdout.contains("-1") && stdout.lines().next().unwrap().trim_start().starts_with("0.00s"), "{stdout}");
+    assert!(stdout.contains("104.75s"), "{stdout}");
+}
+
+/// `run --detach` returns at once with the run id; the run finishes in the
+/// background and `watch ID` follows it to the end.
+#[test]
+fn a_detached_run_finishes_and_can_be_watched() {
+    let dir = tempfile::tempdir().unwrap();
+    let pipeline = "[stage.inst]\nkind = \"disorder.spiked-tensor\"\nn = 30\ntemperature = 0.8\n";
+    std::fs::write(dir.path().join("p.toml"), pipeline).unwrap();
+    let out = quench(dir.path(), &["--cache", "c", "run", "p.toml", "--detach"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let id = stdout.split_whitespace().nth(1).unwrap().to_string();
+    assert!(stdout.contains(&format!("watch {id}")), "{stdout}");
+    let watched = quench(dir.path(), &["--cache", "c", "watch", &id]);
+    let text = String::from_utf8_lossy(&watched.stdout);
+    assert!(watched.status.success() && text.contains("run ok"), "{text}");
+    let output = std::fs::read_to_string(dir.path().join("c/runs").join(&id).join("output.log")).unwrap();
+    assert!(output.contains("run ok"), "{output}");
+    // A pipeline error is reported at once, before anything starts.
+    std::fs::write(dir.path().join("bad.toml"), "[stage.x]\nkind = \"nope\"\n").unwrap();
+    assert_eq!(quench(dir.path(), &["--cache", "c", "run", "bad.toml", "--detach"]).status.code(), Some(2));
+}
