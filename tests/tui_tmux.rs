@@ -92,6 +92,7 @@ fn run_and_watch_in_tmux() {
     let run = Session::start(&format!("quench-run-{tag}"), dir.path(), &shell(binary, "--cache c run p.toml"));
     let screen = run.wait_for("run ok");
     assert!(screen.contains("Stages") && screen.contains("· inst=1"), "{screen}");
+    // (A failed assertion kills the session: the process must not outlive it, see the hang-up test.)
     run.keys(&["?"]);
     run.wait_for("any key closes this help");
     run.keys(&["x", "q"]);
@@ -202,6 +203,19 @@ fn a_hang_up_leaves_the_run_going_and_watch_reattaches() {
     );
     let output = std::fs::read_to_string(log.with_file_name("output.log")).unwrap_or_default();
     assert!(output.contains("hung up"), "output.log: {output}");
+    // And the process then exits (it used to spin on the dead terminal's input).
+    let pid = all
+        .iter()
+        .find_map(|e| match &e.body {
+            EventBody::RunStarted { pid, .. } => Some(*pid),
+            _ => None,
+        })
+        .unwrap();
+    let start = Instant::now();
+    while Path::new(&format!("/proc/{pid}")).exists() {
+        assert!(start.elapsed() < Duration::from_secs(30), "the detached run (pid {pid}) never exited");
+        std::thread::sleep(Duration::from_millis(100));
+    }
     let watch =
         Session::start(&format!("quench-hup-watch-{tag}"), dir.path(), &shell(binary, "--cache c watch latest"));
     let screen = watch.wait_for("run ok");

@@ -279,9 +279,21 @@ impl Signals {
 }
 
 /// Points stdout and stderr at `path` (the terminal is gone; writing to it
-/// would fail), appending.
+/// would fail), appending; and stdin at an empty non-blocking pipe whose
+/// writer stays open. A hung-up terminal reads as endless end-of-file, on
+/// which crossterm's key reader spins forever (it only leaves its read loop
+/// on "would block"); the pipe gives it exactly that.
 fn redirect_output(path: &Path) {
     use std::os::fd::AsRawFd;
+    let mut pipe = [0; 2];
+    // SAFETY: pipe2 fills two descriptors; dup2 puts the read end on stdin.
+    // The write end is deliberately never closed (a closed writer reads as EOF).
+    unsafe {
+        if libc::pipe2(pipe.as_mut_ptr(), libc::O_NONBLOCK | libc::O_CLOEXEC) == 0 {
+            libc::dup2(pipe[0], libc::STDIN_FILENO);
+            libc::close(pipe[0]);
+        }
+    }
     let Ok(file) = std::fs::OpenOptions::new().create(true).append(true).open(path) else { return };
     // SAFETY: dup2 onto the standard descriptors; `file` stays open until both are done.
     unsafe {

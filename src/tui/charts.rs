@@ -88,7 +88,13 @@ fn legend(names: &[String], width: u16) -> Vec<Line<'static>> {
     lines.into_iter().take(3).map(Line::from).collect()
 }
 
-pub fn draw_traces(frame: &mut Frame, stage: &StageView, group: usize, xscale: XScale, area: Rect) {
+/// A running sampler's temperature, marked on the phase diagram.
+pub struct Mark {
+    pub label: String,
+    pub temperature: f64,
+}
+
+pub fn draw_traces(frame: &mut Frame, stage: &StageView, group: usize, xscale: XScale, marks: &[Mark], area: Rect) {
     let groups = stage.series_groups();
     if groups.is_empty() {
         frame.render_widget(Paragraph::new("no traces from this stage"), area);
@@ -115,7 +121,7 @@ pub fn draw_traces(frame: &mut Frame, stage: &StageView, group: usize, xscale: X
         Layout::vertical([Constraint::Length(head_lines.len() as u16), Constraint::Min(0)]).areas(area);
     frame.render_widget(Paragraph::new(head_lines), head);
     if *name == "diagram" {
-        draw_diagram(frame, &members, plot);
+        draw_diagram(frame, &members, marks, plot);
         return;
     }
     let width = plot.width.max(10) as usize;
@@ -155,12 +161,15 @@ pub fn draw_traces(frame: &mut Frame, stage: &StageView, group: usize, xscale: X
 
 /// The phase diagram (x = temperature, y = path time): spinodals and the
 /// first-order line as curves, the end point and the static temperatures as points.
-fn draw_diagram(frame: &mut Frame, members: &[&Series], area: Rect) {
+/// Running samplers on the diagram's temperature range appear as dotted
+/// vertical lines at their temperature, labelled at the top.
+fn draw_diagram(frame: &mut Frame, members: &[&Series], marks: &[Mark], area: Rect) {
     let data: Vec<Vec<(f64, f64)>> = members.iter().map(|s| s.points.clone()).collect();
     let Some((xb, yb)) = bounds(&data) else {
         frame.render_widget(Paragraph::new("no finite points yet"), area);
         return;
     };
+    let marks: Vec<&Mark> = marks.iter().filter(|m| (xb[0]..=xb[1]).contains(&m.temperature)).collect();
     let canvas = Canvas::default()
         .marker(Marker::Braille)
         .x_bounds(xb)
@@ -175,7 +184,16 @@ fn draw_diagram(frame: &mut Frame, members: &[&Series], area: Rect) {
                     ctx.draw(&Segment { x1: w[0].0, y1: w[0].1, x2: w[1].0, y2: w[1].1, color });
                 }
             }
+            for mark in &marks {
+                let dots: Vec<(f64, f64)> =
+                    (0..=40).map(|k| (mark.temperature, yb[0] + (yb[1] - yb[0]) * k as f64 / 40.0)).collect();
+                ctx.draw(&Points { coords: &dots, color: Color::White });
+            }
             ctx.layer();
+            for (k, mark) in marks.iter().enumerate() {
+                let y = yb[1] - (yb[1] - yb[0]) * (k + 1) as f64 / (area.height.max(1) as f64);
+                ctx.print(mark.temperature, y, Span::raw(format!("▸{}", mark.label)));
+            }
             ctx.print(xb[0], yb[1], Span::styled(format!("t={}", format_num(yb[1])), Theme::DIM));
             ctx.print(xb[0], yb[0], Span::styled(format!("T={}", format_num(xb[0])), Theme::DIM));
             let right = format!("T={}", format_num(xb[1]));

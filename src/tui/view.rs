@@ -10,7 +10,7 @@ use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, Wrap}
 use ratatui::Frame;
 
 use super::app::{App, Pane};
-use super::charts::{draw_histograms, draw_traces};
+use super::charts::{draw_histograms, draw_traces, Mark};
 use super::model::{StageView, Status};
 use super::names::{grouped, labels, one_line, Label};
 use super::results::{self, clip};
@@ -249,10 +249,28 @@ fn draw_pane(frame: &mut Frame, app: &App, area: Rect) {
             Paragraph::new(detail_lines(stage, inner.width as usize)).wrap(Wrap { trim: false }),
             inner,
         ),
-        Pane::Traces => draw_traces(frame, stage, app.group, app.xscale, inner),
+        Pane::Traces => draw_traces(frame, stage, app.group, app.xscale, &running_marks(app), inner),
         Pane::Histograms => draw_histograms(frame, stage, app.hist_page, inner),
         Pane::Results => {}
     }
+}
+
+/// Running samplers and the temperature of the instance they sample (from
+/// their first input's parameters), to mark on a phase diagram.
+fn running_marks(app: &App) -> Vec<Mark> {
+    let names: Vec<&str> = app.model.stages.iter().map(|s| s.name.as_str()).collect();
+    let labels = labels(&names);
+    app.model
+        .stages
+        .iter()
+        .zip(&labels)
+        .filter(|(s, _)| s.status == Status::Running && s.kind.starts_with("sample."))
+        .filter_map(|(s, label)| {
+            let input = app.model.stage(s.inputs.first()?)?;
+            let temperature = input.params.iter().find(|(k, _)| k == "temperature")?.1.parse().ok()?;
+            Some(Mark { label: one_line(label), temperature })
+        })
+        .collect()
 }
 
 /// The selected stage's results when it has some, else every finished
