@@ -172,7 +172,8 @@ fn wait_event(path: &Path, seconds: u64, what: &str, pred: impl Fn(&Event) -> bo
 
 /// A pipeline whose diffusion stage runs several seconds, all its
 /// trajectories in one batch (`samples = batch`).
-const SLOW: &str = "[pipeline]\nname = \"slow\"\n[stage.inst]\nkind = \"disorder.spiked-tensor\"\nn = 40\ntemperature = 0.71\n\
+const SLOW: &str =
+    "[pipeline]\nname = \"slow\"\n[stage.inst]\nkind = \"disorder.spiked-tensor\"\nn = 40\ntemperature = 0.71\n\
 [stage.sl]\nkind = \"sample.diffusion\"\ninputs = [\"inst\"]\nsamples = 4\nbatch = 4\ndt = 0.001\n";
 
 fn quench(dir: &Path, args: &[&str]) -> std::process::Output {
@@ -233,7 +234,8 @@ fn a_killed_run_is_dead_for_watch_and_status_and_the_next_run_takes_over() {
     std::fs::write(dir.path().join("p.toml"), SLOW).unwrap();
     let binary = env!("CARGO_BIN_EXE_quench");
     let tag = std::process::id();
-    let _run = Session::start(&format!("quench-kill-{tag}"), dir.path(), &format!("{binary} --cache c run p.toml; sleep 60"));
+    let _run =
+        Session::start(&format!("quench-kill-{tag}"), dir.path(), &format!("{binary} --cache c run p.toml; sleep 60"));
     let log = latest_log(&dir.path().join("c"));
     let all = wait_event(&log, 60, "started diffusion", |e| e.stage == "sl" && e.body == EventBody::Started);
     let pid = all
@@ -250,7 +252,8 @@ fn a_killed_run_is_dead_for_watch_and_status_and_the_next_run_takes_over() {
     assert!(text.contains("dead") && text.contains(&format!("pid {pid}")), "{text}");
     assert!(text.contains("stale lock"), "{text}");
     // `watch` (TUI) shows it dead, its clock stopped, once the heartbeats are overdue.
-    let watch = Session::start(&format!("quench-kill-watch-{tag}"), dir.path(), &shell(binary, "--cache c watch latest"));
+    let watch =
+        Session::start(&format!("quench-kill-watch-{tag}"), dir.path(), &shell(binary, "--cache c watch latest"));
     let screen = watch.wait_long("DEAD", 40);
     assert!(screen.contains("stalled"), "{screen}");
     watch.keys(&["q"]);

@@ -201,7 +201,10 @@ pub fn detach(path: &Path, cache_dir: &Path, jobs: Option<usize>, force: &[Strin
 
 /// Run ids name a directory: keep them to a safe alphabet.
 fn valid_run_id(id: &str) -> bool {
-    !id.is_empty() && id.len() <= 100 && id.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) && id != "latest"
+    !id.is_empty()
+        && id.len() <= 100
+        && id.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        && id != "latest"
 }
 
 /// Prints a line on stderr; a closed or hung-up terminal is not an error.
@@ -225,8 +228,8 @@ struct Signals {
 impl Signals {
     fn install(cancel: Arc<CancelFlags>, terminal: bool, output: PathBuf) -> Result<Signals> {
         use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
-        let mut incoming = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP])
-            .context("installing the signal handlers")?;
+        let mut incoming =
+            signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]).context("installing the signal handlers")?;
         let signals = Signals { hangup: Arc::new(AtomicBool::new(false)), tui: Arc::new(AtomicBool::new(false)) };
         let (hangup, tui) = (signals.hangup.clone(), signals.tui.clone());
         std::thread::spawn(move || {

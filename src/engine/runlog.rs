@@ -109,7 +109,11 @@ pub fn check_run_log(path: &Path) -> Result<(), String> {
         return not_log("it holds binary data".into());
     }
     let Some(end) = head.iter().position(|&b| b == b'\n') else {
-        return if head.len() as u64 >= HEAD { not_log(format!("no line ends in its first {HEAD} bytes")) } else { Ok(()) };
+        return if head.len() as u64 >= HEAD {
+            not_log(format!("no line ends in its first {HEAD} bytes"))
+        } else {
+            Ok(())
+        };
     };
     let first = String::from_utf8_lossy(&head[..end]);
     match serde_json::from_str::<Event>(first.trim()) {
@@ -177,12 +181,19 @@ pub fn run_state(path: &Path, now: f64) -> std::io::Result<RunState> {
     // Drop a partial first line when the tail starts mid-file.
     let tail = if start > 0 { tail.split_once('\n').map_or("", |(_, rest)| rest) } else { &tail };
     let events = parse_lines(tail).0;
-    if let Some(EventBody::RunFinished { status }) = events.iter().rev().map(|e| &e.body).find(|b| {
-        matches!(b, EventBody::RunFinished { .. } | EventBody::RunStarted { .. })
-    }) {
+    if let Some(EventBody::RunFinished { status }) = events
+        .iter()
+        .rev()
+        .map(|e| &e.body)
+        .find(|b| matches!(b, EventBody::RunFinished { .. } | EventBody::RunStarted { .. }))
+    {
         return Ok(RunState::Finished(status.clone()));
     }
-    Ok(liveness(writer, events.iter().map(|e| e.time).fold(None, |a: Option<f64>, t| Some(a.map_or(t, |a| a.max(t)))), now))
+    Ok(liveness(
+        writer,
+        events.iter().map(|e| e.time).fold(None, |a: Option<f64>, t| Some(a.map_or(t, |a| a.max(t)))),
+        now,
+    ))
 }
 
 /// Judges a run that has not finished from its writer and its last event time.
@@ -194,9 +205,9 @@ pub fn liveness(writer: Option<(u32, String)>, last: Option<f64>, now: f64) -> R
         }
         Some((pid, host)) if silent.is_none_or(|s| s <= STALE_AFTER) => RunState::Live { pid, host },
         _ => match silent {
-            Some(s) if s > STALE_AFTER => {
-                RunState::Dead { why: format!("no heartbeat for {}", crate::report::progress::format_ms((s * 1000.0) as u64)) }
-            }
+            Some(s) if s > STALE_AFTER => RunState::Dead {
+                why: format!("no heartbeat for {}", crate::report::progress::format_ms((s * 1000.0) as u64)),
+            },
             _ => RunState::Dead { why: "no writer recorded".into() },
         },
     }
@@ -254,9 +265,7 @@ pub fn dead_reason(path: &Path) -> Option<String> {
 pub fn stale_locks(cache_root: &Path) -> usize {
     let Ok(dir) = fs::read_dir(cache_root.join("locks")) else { return 0 };
     dir.filter_map(|e| e.ok())
-        .filter(|e| {
-            File::options().write(true).open(e.path()).is_ok_and(|f| f.try_lock().is_ok())
-        })
+        .filter(|e| File::options().write(true).open(e.path()).is_ok_and(|f| f.try_lock().is_ok()))
         .count()
 }
 

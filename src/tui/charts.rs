@@ -109,16 +109,11 @@ pub fn draw_traces(frame: &mut Frame, stage: &StageView, group: usize, xscale: X
     };
     let labels: Vec<String> =
         members.iter().map(|s| s.name.split_once('/').map_or(s.name.as_str(), |(_, n)| n).to_string()).collect();
-    let title = format!(
-        "{name}{}  {}/{} s:next",
-        if log { " (log x)" } else { "" },
-        group % groups.len() + 1,
-        groups.len()
-    );
+    let title =
+        format!("{name}{}  {}/{} s:next", if log { " (log x)" } else { "" }, group % groups.len() + 1, groups.len());
     let mut head_lines = vec![Line::from(Span::styled(clip(&title, area.width as usize), Theme::TITLE))];
     head_lines.extend(legend(&labels, area.width));
-    let [head, plot] =
-        Layout::vertical([Constraint::Length(head_lines.len() as u16), Constraint::Min(0)]).areas(area);
+    let [head, plot] = Layout::vertical([Constraint::Length(head_lines.len() as u16), Constraint::Min(0)]).areas(area);
     frame.render_widget(Paragraph::new(head_lines), head);
     if *name == "diagram" {
         draw_diagram(frame, &members, marks, plot);
@@ -170,36 +165,32 @@ fn draw_diagram(frame: &mut Frame, members: &[&Series], marks: &[Mark], area: Re
         return;
     };
     let marks: Vec<&Mark> = marks.iter().filter(|m| (xb[0]..=xb[1]).contains(&m.temperature)).collect();
-    let canvas = Canvas::default()
-        .marker(Marker::Braille)
-        .x_bounds(xb)
-        .y_bounds(yb)
-        .paint(|ctx| {
-            for (i, points) in data.iter().enumerate() {
-                let color = Theme::SERIES[i % Theme::SERIES.len()];
-                if points.len() == 1 {
-                    ctx.draw(&Points { coords: points, color });
-                }
-                for w in points.windows(2) {
-                    ctx.draw(&Segment { x1: w[0].0, y1: w[0].1, x2: w[1].0, y2: w[1].1, color });
-                }
+    let canvas = Canvas::default().marker(Marker::Braille).x_bounds(xb).y_bounds(yb).paint(|ctx| {
+        for (i, points) in data.iter().enumerate() {
+            let color = Theme::SERIES[i % Theme::SERIES.len()];
+            if points.len() == 1 {
+                ctx.draw(&Points { coords: points, color });
             }
-            for mark in &marks {
-                let dots: Vec<(f64, f64)> =
-                    (0..=40).map(|k| (mark.temperature, yb[0] + (yb[1] - yb[0]) * k as f64 / 40.0)).collect();
-                ctx.draw(&Points { coords: &dots, color: Color::White });
+            for w in points.windows(2) {
+                ctx.draw(&Segment { x1: w[0].0, y1: w[0].1, x2: w[1].0, y2: w[1].1, color });
             }
-            ctx.layer();
-            for (k, mark) in marks.iter().enumerate() {
-                let y = yb[1] - (yb[1] - yb[0]) * (k + 1) as f64 / (area.height.max(1) as f64);
-                ctx.print(mark.temperature, y, Span::raw(format!("▸{}", mark.label)));
-            }
-            ctx.print(xb[0], yb[1], Span::styled(format!("t={}", format_num(yb[1])), Theme::DIM));
-            ctx.print(xb[0], yb[0], Span::styled(format!("T={}", format_num(xb[0])), Theme::DIM));
-            let right = format!("T={}", format_num(xb[1]));
-            let shift = (xb[1] - xb[0]) * (right.chars().count() as f64 / area.width.max(1) as f64);
-            ctx.print(xb[1] - shift, yb[0], Span::styled(right, Theme::DIM));
-        });
+        }
+        for mark in &marks {
+            let dots: Vec<(f64, f64)> =
+                (0..=40).map(|k| (mark.temperature, yb[0] + (yb[1] - yb[0]) * k as f64 / 40.0)).collect();
+            ctx.draw(&Points { coords: &dots, color: Color::White });
+        }
+        ctx.layer();
+        for (k, mark) in marks.iter().enumerate() {
+            let y = yb[1] - (yb[1] - yb[0]) * (k + 1) as f64 / (area.height.max(1) as f64);
+            ctx.print(mark.temperature, y, Span::raw(format!("▸{}", mark.label)));
+        }
+        ctx.print(xb[0], yb[1], Span::styled(format!("t={}", format_num(yb[1])), Theme::DIM));
+        ctx.print(xb[0], yb[0], Span::styled(format!("T={}", format_num(xb[0])), Theme::DIM));
+        let right = format!("T={}", format_num(xb[1]));
+        let shift = (xb[1] - xb[0]) * (right.chars().count() as f64 / area.width.max(1) as f64);
+        ctx.print(xb[1] - shift, yb[0], Span::styled(right, Theme::DIM));
+    });
     frame.render_widget(canvas, area);
 }
 

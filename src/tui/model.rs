@@ -337,7 +337,17 @@ mod tests {
     fn a_run_builds_statuses_series_and_histograms() {
         let mut m = Model::default();
         let events = [
-            ev("p", 0.0, EventBody::RunStarted { run_id: "r".into(), pipeline: "p.toml".into(), stages: 2, pid: 1, host: "h".into() }),
+            ev(
+                "p",
+                0.0,
+                EventBody::RunStarted {
+                    run_id: "r".into(),
+                    pipeline: "p.toml".into(),
+                    stages: 2,
+                    pid: 1,
+                    host: "h".into(),
+                },
+            ),
             ev("a", 0.0, queued(&[])),
             ev("b", 0.0, queued(&["a"])),
             ev("a", 0.1, EventBody::Finished { cached: true, artifact_hash: "h".into(), wall_ms: 5 }),

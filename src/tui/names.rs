@@ -57,10 +57,8 @@ pub fn labels(names: &[&str]) -> Vec<Label> {
             // Two keys with one short name (`a.temperature`, `b.temperature`) keep their full keys.
             let clash = |k: &str| varying.iter().filter(|(o, _)| abbreviate(o) == abbreviate(k)).count() > 1;
             let shown = if varying.is_empty() && !pairs.is_empty() { pairs.iter().collect() } else { varying.clone() };
-            let differs: Vec<String> = shown
-                .iter()
-                .map(|(k, v)| format!("{}={v}", if clash(k) { k } else { abbreviate(k) }))
-                .collect();
+            let differs: Vec<String> =
+                shown.iter().map(|(k, v)| format!("{}={v}", if clash(k) { k } else { abbreviate(k) })).collect();
             Label { base: base.to_string(), differs: differs.join(" ") }
         })
         .collect()
@@ -142,8 +140,15 @@ mod tests {
 
     #[test]
     fn clashing_short_names_keep_their_stage() {
-        let names = ["c[a.temperature=1,b.temperature=2]", "c[a.temperature=3,b.temperature=2]", "c[a.temperature=3,b.temperature=4]"];
+        let names = [
+            "c[a.temperature=1,b.temperature=2]",
+            "c[a.temperature=3,b.temperature=2]",
+            "c[a.temperature=3,b.temperature=4]",
+        ];
         let got: Vec<String> = labels(&names).iter().map(|l| l.differs.clone()).collect();
-        assert_eq!(got, ["a.temperature=1 b.temperature=2", "a.temperature=3 b.temperature=2", "a.temperature=3 b.temperature=4"]);
+        assert_eq!(
+            got,
+            ["a.temperature=1 b.temperature=2", "a.temperature=3 b.temperature=2", "a.temperature=3 b.temperature=4"]
+        );
     }
 }

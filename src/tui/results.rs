@@ -63,7 +63,13 @@ fn figures(row: &Value, theory: Option<f64>) -> Figures {
         (Some(v), None) => v.to_string(),
         _ => String::new(),
     };
-    Figures { name: crate::tui::names::one_line(&crate::tui::names::labels(&[name])[0]), excess, overlap, r_hat, verdict }
+    Figures {
+        name: crate::tui::names::one_line(&crate::tui::names::labels(&[name])[0]),
+        excess,
+        overlap,
+        r_hat,
+        verdict,
+    }
 }
 
 fn verdict_style(verdict: &str) -> Style {
@@ -124,7 +130,8 @@ pub fn lines(summary: &Value, width: usize) -> Vec<Line<'static>> {
             out.push(Line::from(Span::styled(line, dim)));
         }
         for f in &all {
-            let mut first = vec![Span::styled(clip(&f.name, width.saturating_sub(f.verdict.chars().count() + 1)), bold)];
+            let mut first =
+                vec![Span::styled(clip(&f.name, width.saturating_sub(f.verdict.chars().count() + 1)), bold)];
             if !f.verdict.is_empty() {
                 first.push(Span::raw(" "));
                 first.push(Span::styled(f.verdict.clone(), verdict_style(&f.verdict)));

@@ -154,11 +154,16 @@ fn full_run() -> Vec<Event> {
     let theory = "theory";
     events.push(ev(theory, 0.0, queued("theory.phase-diagram", &[], serde_json::json!({"p": 3}))));
     events.push(ev(theory, 0.1, EventBody::Started));
-    for (series, shift) in [("diagram/lower spinodal", 0.0), ("diagram/first order", 0.3), ("diagram/upper spinodal", 0.6)]
+    for (series, shift) in
+        [("diagram/lower spinodal", 0.0), ("diagram/first order", 0.3), ("diagram/upper spinodal", 0.6)]
     {
         for k in 0..=20 {
             let temperature = 0.5 + 0.02 * k as f64;
-            events.push(ev(theory, 0.2, EventBody::Trace { series: series.into(), x: temperature, y: shift + k as f64 * 0.05 }));
+            events.push(ev(
+                theory,
+                0.2,
+                EventBody::Trace { series: series.into(), x: temperature, y: shift + k as f64 * 0.05 },
+            ));
         }
     }
     events.push(ev(theory, 0.2, EventBody::Trace { series: "diagram/end point".into(), x: 0.9, y: 1.6 }));

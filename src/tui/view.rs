@@ -57,7 +57,11 @@ pub fn draw(frame: &mut Frame, app: &App) {
     if app.help {
         draw_help(frame);
     } else if app.confirm_quit {
-        draw_popup(frame, "Quit?", &["Stages are still running.", "Quit and cancel them?  y / n", "(Ctrl-C again: quit now)"]);
+        draw_popup(
+            frame,
+            "Quit?",
+            &["Stages are still running.", "Quit and cancel them?  y / n", "(Ctrl-C again: quit now)"],
+        );
     }
 }
 
@@ -90,10 +94,9 @@ fn header_line(app: &App, width: usize) -> Line<'static> {
     let dead = app.dead_for();
     let state = match (&m.finished, dead) {
         (Some(status), _) => Span::styled(format!("run {status}"), Theme::TITLE),
-        (None, Some(silent)) => Span::styled(
-            format!("DEAD: no heartbeat for {}", format_secs(silent)),
-            Theme::status(Status::Failed),
-        ),
+        (None, Some(silent)) => {
+            Span::styled(format!("DEAD: no heartbeat for {}", format_secs(silent)), Theme::status(Status::Failed))
+        }
         (None, None) if m.stages.is_empty() => Span::raw("waiting for events"),
         (None, None) => Span::raw(format!("{} running", m.running())),
     };
@@ -245,10 +248,8 @@ fn draw_pane(frame: &mut Frame, app: &App, area: Rect) {
         return;
     };
     match app.pane {
-        Pane::Detail => frame.render_widget(
-            Paragraph::new(detail_lines(stage, inner.width as usize)).wrap(Wrap { trim: false }),
-            inner,
-        ),
+        Pane::Detail => frame
+            .render_widget(Paragraph::new(detail_lines(stage, inner.width as usize)).wrap(Wrap { trim: false }), inner),
         Pane::Traces => draw_traces(frame, stage, app.group, app.xscale, &running_marks(app), inner),
         Pane::Histograms => draw_histograms(frame, stage, app.hist_page, inner),
         Pane::Results => {}
