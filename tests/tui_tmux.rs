@@ -246,6 +246,11 @@ fn a_killed_run_is_dead_for_watch_and_status_and_the_next_run_takes_over() {
         })
         .expect("run_started records the pid");
     assert!(Command::new("kill").args(["-KILL", &pid.to_string()]).status().unwrap().success());
+    let start = Instant::now();
+    while quench::engine::runlog::pid_alive(pid) {
+        assert!(start.elapsed() < Duration::from_secs(30), "pid {pid} survived SIGKILL");
+        std::thread::sleep(Duration::from_millis(50));
+    }
     // `status` names the dead run at once (its pid is gone) and the stale locks.
     let status = quench(dir.path(), &["--cache", "c", "status", "p.toml"]);
     let text = String::from_utf8_lossy(&status.stdout);
