@@ -188,7 +188,10 @@ pub struct Model {
     /// The process writing the run: pid and host.
     pub writer: Option<(u32, String)>,
     pub first_time: Option<f64>,
+    /// The last event other than a heartbeat (elapsed times end here once the run ends).
     pub last_time: Option<f64>,
+    /// The last event of any kind, heartbeats included (the writer was alive then).
+    pub last_alive: Option<f64>,
 }
 
 impl Model {
@@ -223,14 +226,17 @@ impl Model {
     /// Seconds without any event (heartbeats included) at wall time `now`,
     /// when that makes an unfinished run dead: its writer is gone.
     pub fn silent_for(&self, now: f64) -> Option<f64> {
-        let silent = now - self.last_time?;
+        let silent = now - self.last_alive?;
         (self.finished.is_none() && silent > STALE_AFTER).then_some(silent)
     }
 
     /// Applies one event.
     pub fn apply(&mut self, event: &Event) {
         self.first_time = Some(self.first_time.map_or(event.time, |t| t.min(event.time)));
-        self.last_time = Some(self.last_time.map_or(event.time, |t| t.max(event.time)));
+        self.last_alive = Some(self.last_alive.map_or(event.time, |t| t.max(event.time)));
+        if event.body != EventBody::Heartbeat {
+            self.last_time = Some(self.last_time.map_or(event.time, |t| t.max(event.time)));
+        }
         match &event.body {
             EventBody::RunStarted { run_id, pipeline, pid, host, .. } => {
                 self.run_id = Some(run_id.clone());

@@ -240,6 +240,12 @@ fn a_silent_run_is_shown_dead_with_its_clock_stopped() {
     // A heartbeat brings it back to life.
     app.model.apply(&ev("demo", 68.0, EventBody::Heartbeat));
     assert!(app.dead_for().is_none());
+    // Once the run has finished, heartbeats (the process lives on while the
+    // monitor is open) do not move its elapsed time.
+    app.model.apply(&ev("demo", 69.0, EventBody::RunFinished { status: "ok".into() }));
+    app.model.apply(&ev("demo", 75.0, EventBody::Heartbeat));
+    app.clock = Some(1_080.0);
+    assert_eq!(app.now(), Some(1_069.0));
 }
 
 #[test]
