@@ -70,4 +70,3 @@ pub fn aggregate(comparisons: &[Comparison]) -> Result<Aggregate, AggregateError
         rows: out,
     })
 }
-

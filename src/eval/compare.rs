@@ -170,4 +170,3 @@ fn sampler_row(
         acceptance: (!acceptance.is_empty()).then(|| mean(&acceptance)),
     }
 }
-

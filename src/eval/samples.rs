@@ -55,4 +55,3 @@ impl Samples {
         self.chains.iter().map(|c| c.energy.len()).sum()
     }
 }
-

@@ -159,7 +159,8 @@ fn concrete(
         let sizes: Vec<usize> = c.sizes.iter().zip(&fixed).map(|(&n, f)| if f.is_some() { 1 } else { n }).collect();
         let mut free = vec![0; sizes.len()];
         loop {
-            let index = c.sizes.iter().zip(fixed.iter().zip(&free)).fold(0, |acc, (&n, (f, &v))| acc * n + f.unwrap_or(v));
+            let index =
+                c.sizes.iter().zip(fixed.iter().zip(&free)).fold(0, |acc, (&n, (f, &v))| acc * n + f.unwrap_or(v));
             inputs.push(c.first + index);
             slots.push(slot);
             if !next_combination(&mut free, &sizes) {

@@ -267,7 +267,8 @@ fn gather_collects_the_copies_of_a_swept_key() {
 
 #[test]
 fn gathering_into_a_one_input_slot_is_refused() {
-    let text = "[stage.m]\nkind = \"make\"\ndelta = 1\n[stage.u]\nkind = \"use\"\ninputs = [\"m\"]\ngather = [\"m.n\"]\n\
+    let text =
+        "[stage.m]\nkind = \"make\"\ndelta = 1\n[stage.u]\nkind = \"use\"\ninputs = [\"m\"]\ngather = [\"m.n\"]\n\
                 [sweep]\n\"m.n\" = [3, 4]\n";
     let e = first_error(text);
     assert!(e.starts_with("p.toml:6:11: stage `u`: kind `use` expects one thing"), "{e}");

@@ -172,7 +172,9 @@ fn check_sweeps(
         let mut bad = 0usize;
         for value in &sweep.values {
             let problem = match param.kind.accept(&value.value) {
-                Ok(v) if !seen.insert(v.canonical_key()) => format!("sweep `{}`: value {v} appears twice", sweep.key.value),
+                Ok(v) if !seen.insert(v.canonical_key()) => {
+                    format!("sweep `{}`: value {v} appears twice", sweep.key.value)
+                }
                 Ok(_) => continue,
                 Err(why) => format!("sweep `{}`: {why}", sweep.key.value),
             };

@@ -57,7 +57,7 @@ macro_rules! example {
         concat!(
             "[stage.inst]\nkind = \"disorder.spiked-tensor\"\nn = 8\nprior = \"",
             $model,
-            "\"\ntemperature = 0.8\n[stage.sampler]\nkind = \"",
+            "\"\ntemperature = 0.8\n[stage.this]\nkind = \"",
             $kind,
             "\"\ninputs = [\"inst\"]\nchains = 2\nburn_in = 2\nrecord_every = 2\n",
             $params

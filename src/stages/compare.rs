@@ -115,4 +115,3 @@ pub fn comparison_summary(c: &Comparison) -> serde_json::Value {
 pub fn aggregate_summary(a: &Aggregate) -> serde_json::Value {
     serde_json::to_value(a).unwrap_or_default()
 }
-

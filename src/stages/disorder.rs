@@ -54,7 +54,13 @@ choices!(PriorName {
 });
 
 const fn size(max: i64) -> ParamSpec {
-    ParamSpec { name: "n", kind: p::int(3, max), default: Default::Required, unit: "variables", doc: "number of variables N" }
+    ParamSpec {
+        name: "n",
+        kind: p::int(3, max),
+        default: Default::Required,
+        unit: "variables",
+        doc: "number of variables N",
+    }
 }
 
 const MATRIX_PRIOR: ParamSpec = ParamSpec {
@@ -73,8 +79,13 @@ const TENSOR_PRIOR: ParamSpec = ParamSpec {
     doc: "prior: Ising spins or the sphere |x|^2 = N",
 };
 
-const ORDER: ParamSpec =
-    ParamSpec { name: "p", kind: p::int(3, 3), default: Default::Int(3), unit: "", doc: "tensor order (only p = 3 is implemented)" };
+const ORDER: ParamSpec = ParamSpec {
+    name: "p",
+    kind: p::int(3, 3),
+    default: Default::Int(3),
+    unit: "",
+    doc: "tensor order (only p = 3 is implemented)",
+};
 
 const SK_TEMPERATURE: ParamSpec = ParamSpec {
     name: "temperature",
@@ -108,7 +119,7 @@ pub const SPIKED_MATRIX: Kind = Kind {
     run: |run| generate(run, run.params::<MatrixParams>()?.0),
     model: Some(|params| MatrixParams::from_params(params).ok().map(|m| m.0.model())),
     input_model: None,
-    example: "[stage.inst]\nkind = \"disorder.spiked-matrix\"\nn = 8\nprior = \"sparse-rademacher\"\nrho = 0.5\ndelta = 0.1\n",
+    example: "[stage.this]\nkind = \"disorder.spiked-matrix\"\nn = 8\nprior = \"sparse-rademacher\"\nrho = 0.5\ndelta = 0.1\n",
 };
 
 pub const SPIKED_TENSOR: Kind = Kind {
@@ -125,7 +136,7 @@ pub const SPIKED_TENSOR: Kind = Kind {
     run: |run| generate(run, run.params::<TensorParams>()?.0),
     model: Some(|params| TensorParams::from_params(params).ok().map(|m| m.0.model())),
     input_model: None,
-    example: "[stage.inst]\nkind = \"disorder.spiked-tensor\"\nn = 8\nprior = \"spherical\"\ntemperature = 0.8\n",
+    example: "[stage.this]\nkind = \"disorder.spiked-tensor\"\nn = 8\nprior = \"spherical\"\ntemperature = 0.8\n",
 };
 
 pub const SK: Kind = Kind {
@@ -142,7 +153,7 @@ pub const SK: Kind = Kind {
     run: |run| generate(run, run.params::<SkParams>()?.0),
     model: Some(|params| SkParams::from_params(params).ok().map(|m| m.0.model())),
     input_model: None,
-    example: "[stage.inst]\nkind = \"disorder.sk\"\nn = 8\nbeta = 0.5\n",
+    example: "[stage.this]\nkind = \"disorder.sk\"\nn = 8\nbeta = 0.5\n",
 };
 
 /// What generating one instance takes, whatever the kind.

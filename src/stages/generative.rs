@@ -439,13 +439,8 @@ fn run_autoregressive(run: &StageRun) -> Result<Artifact> {
     let (d, p) = (run.disorder()?, run.params::<AutoregressiveParams>()?);
     let thetas: Vec<f64> = (0..=d.n).step_by(p.block).map(|k| k as f64 / d.n as f64).collect();
     let se = emit_se(d, theory::Path::Decimation, &thetas, run.observer);
-    let sampler = Decimation {
-        order: p.order,
-        block: p.block,
-        trajectories: p.run.samples,
-        batch: p.run.batch,
-        seed: run.seed,
-    };
+    let sampler =
+        Decimation { order: p.order, block: p.block, trajectories: p.run.samples, batch: p.run.batch, seed: run.seed };
     let out = sampler.run(&p.run.amp.amp(d), run.observer)?;
     Ok(Artifact::Samples(to_samples(AUTOREGRESSIVE.spec.name, d, &out, se)))
 }

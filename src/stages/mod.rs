@@ -48,10 +48,13 @@ pub struct Kind {
     pub model: Option<fn(&Params) -> Option<DisorderModel>>,
     /// Which disorder models its disorder inputs may have, given its own
     /// parameters; the error says why not (checked at validation).
-    pub input_model: Option<fn(&Params, &DisorderModel) -> Result<(), String>>,
+    pub input_model: Option<ModelCheck>,
     /// A tiny pipeline with a stage of this kind (and what it needs), run by tests.
     pub example: &'static str,
 }
+
+/// Whether a stage with these parameters can use a disorder of this model; the error says why not.
+pub type ModelCheck = fn(&Params, &DisorderModel) -> Result<(), String>;
 
 /// What a kind's run function gets.
 pub struct StageRun<'a> {
@@ -161,8 +164,9 @@ pub struct CatalogExecutor;
 
 impl Executor for CatalogExecutor {
     fn execute(&self, stage: &PlannedStage, inputs: Vec<Vec<u8>>, observer: &dyn Observer) -> Result<Output> {
-        let kind =
-            REGISTRY.get(stage.kind).ok_or_else(|| anyhow!("kind `{}` has no implementation in this build", stage.kind))?;
+        let kind = REGISTRY
+            .get(stage.kind)
+            .ok_or_else(|| anyhow!("kind `{}` has no implementation in this build", stage.kind))?;
         let inputs: Vec<Artifact> = inputs
             .iter()
             .enumerate()

@@ -110,7 +110,10 @@ impl Args<'_> {
         match self.required(name)? {
             ParamValue::Str(s) => T::from_name(&s).ok_or_else(|| {
                 let names: Vec<String> = T::NAMES.iter().map(|n| format!("\"{n}\"")).collect();
-                problem(name, format!("parameter `{name}`: unknown value \"{s}\" (expected one of {})", names.join(", ")))
+                problem(
+                    name,
+                    format!("parameter `{name}`: unknown value \"{s}\" (expected one of {})", names.join(", ")),
+                )
             }),
             other => Err(Self::wrong(name, "a name", &other)),
         }
@@ -180,6 +183,9 @@ pub const INSTANCE: ParamSpec = ParamSpec {
 /// `rho` is required by the sparse prior and meaningless for the others:
 /// `Some(rho)` for the sparse prior, `None` otherwise.
 pub fn rho(args: &Args, sparse: bool) -> Result<Option<f64>, ParamProblem> {
+    if args.spec.param("rho").is_none() && !sparse {
+        return Ok(None);
+    }
     match (sparse, args.opt_float("rho")?) {
         (true, None) => Err(problem("prior", "prior \"sparse-rademacher\" needs `rho` in [0.001, 1]")),
         (false, Some(_)) => Err(problem("rho", "`rho` applies only to prior \"sparse-rademacher\"")),

@@ -182,7 +182,9 @@ impl ModelArgs {
             (PriorName::Rademacher, _) => Prior::Rademacher,
             (PriorName::Spherical, _) => Prior::Gaussian,
             (PriorName::SparseRademacher, Some(rho)) => Prior::SparseRademacher { rho },
-            (PriorName::SparseRademacher, None) => return Err(problem("rho", "prior \"sparse-rademacher\" needs `rho`")),
+            (PriorName::SparseRademacher, None) => {
+                return Err(problem("rho", "prior \"sparse-rademacher\" needs `rho`"))
+            }
         };
         Ok(ModelArgs { p, prior })
     }
