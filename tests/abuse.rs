@@ -189,18 +189,19 @@ fn a_malformed_record_hash_is_a_corrupt_record_not_a_panic() {
     assert!(out.status.success(), "{}", text(&out));
 }
 
-/// Runs a command with its stdout closed before it writes anything.
+/// Runs a command whose stdout is a pipe with no reader left (closed before it starts).
 fn with_closed_stdout(cache: &Path, args: &[&str]) -> Output {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
     let mut child = Command::new(env!("CARGO_BIN_EXE_quench"))
         .arg("--cache")
         .arg(cache)
         .args(args)
         .stdin(Stdio::null())
-        .stdout(Stdio::piped())
+        .stdout(writer)
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    drop(child.stdout.take());
     let mut err = child.stderr.take().unwrap();
     let reader = std::thread::spawn(move || {
         let mut buf = Vec::new();
@@ -248,7 +249,8 @@ fn out_of_range_jobs_are_refused_before_any_work() {
     let dir = tempfile::tempdir().unwrap();
     let cache = dir.path().join("cache");
     let p = write(dir.path(), "small.toml", SMALL);
-    for jobs in ["0", "257", "100000", "18446744073709551615", "99999999999999999999999", "-1", "1e3", "two", ""] {
+    for jobs in ["0", "257", "100000", "18446744073709551615", "99999999999999999999999", "-1", "-0", "1e3", "two", ""]
+    {
         let start = Instant::now();
         let out = quench(&cache, &["run", p.to_str().unwrap(), "--jobs", jobs]);
         assert_eq!(out.status.code(), Some(2), "--jobs {jobs:?}: {}", text(&out));
@@ -319,5 +321,138 @@ fn a_bad_plot_extension_is_invalid_input() {
         assert_eq!(out.status.code(), Some(2), "{name}: {}", text(&out));
         assert!(text(&out).contains(".svg or .png"), "{}", text(&out));
         assert!(!dir.path().join(name).exists());
+    }
+}
+
+#[test]
+fn pipelines_that_are_not_files_are_refused_with_the_path_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let binary = dir.path().join("binary.toml");
+    std::fs::write(&binary, [0x5bu8, 0xff, 0xfe, 0x00, 0x9c]).unwrap();
+    let cases: [(&Path, &str); 4] = [
+        (dir.path(), "is a directory"),
+        (Path::new("/dev/zero"), "larger than 64 MiB"),
+        (&binary, "not UTF-8"),
+        (&dir.path().join("absent.toml"), "cannot read the pipeline file"),
+    ];
+    for (path, why) in cases {
+        for command in ["run", "status", "verify"] {
+            let start = Instant::now();
+            let out = quench(&cache, &[command, path.to_str().unwrap()]);
+            assert_eq!(out.status.code(), Some(2), "{command} {}: {}", path.display(), text(&out));
+            let t = text(&out);
+            assert!(
+                t.contains(&format!("{}: ", path.display())) && t.contains(why),
+                "{command} {}: {t}",
+                path.display()
+            );
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "{command} {} took {:?}",
+                path.display(),
+                start.elapsed()
+            );
+        }
+    }
+}
+
+#[test]
+fn a_cache_path_that_is_empty_or_a_file_is_invalid_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(dir.path(), "small.toml", SMALL);
+    let file = write(dir.path(), "not-a-dir", "x");
+    let out = quench(&file, &["status", p.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains(&format!("--cache {}: not a directory", file.display())), "{}", text(&out));
+    for env in [None, Some("")] {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_quench"));
+        cmd.current_dir(dir.path());
+        match env {
+            Some(value) => cmd.env("QUENCH_CACHE", value),
+            None => cmd.args(["--cache", ""]),
+        };
+        cmd.args(["status", p.to_str().unwrap()]);
+        let out = finish(cmd, "an empty --cache");
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+        assert!(text(&out).contains("--cache"), "{}", text(&out));
+        assert!(!dir.path().join("objects").exists(), "an empty cache path created objects/ in the working directory");
+    }
+    // A cache below a file cannot be created: the error names it.
+    let out = quench(&file.join("cache"), &["status", p.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains(&file.join("cache").display().to_string()), "{}", text(&out));
+}
+
+#[test]
+fn non_utf8_pipeline_and_cache_paths_work() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    let odd = dir.path().join(OsStr::from_bytes(b"caf\xe9"));
+    std::fs::create_dir(&odd).unwrap();
+    let p = odd.join(OsStr::from_bytes(b"pipe\xff.toml"));
+    std::fs::write(&p, SMALL.split("[stage.mcmc]").next().unwrap()).unwrap();
+    let cache = odd.join(OsStr::from_bytes(b"cache\xfe"));
+    for args in [&["run"][..], &["status"], &["verify"], &["gc", "--dry-run"]] {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_quench"));
+        cmd.arg("--cache").arg(&cache).args(args).arg(&p);
+        let out = finish(cmd, &format!("{args:?} on a non-UTF-8 path"));
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", text(&out));
+    }
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_quench"));
+    cmd.arg("--cache").arg(&cache).arg("show").arg(&p).arg(OsStr::from_bytes(b"in\xffst"));
+    let out = finish(cmd, "show with a non-UTF-8 stage name");
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+}
+
+#[test]
+fn a_cache_with_directories_and_junk_where_files_belong_does_not_panic() {
+    let (_dir, cache, p) = computed();
+    let ps = p.to_str().unwrap();
+    let key = key_of(&cache, &p, "mcmc");
+    let art = object(&cache, &key, "art");
+    std::fs::remove_file(&art).unwrap();
+    std::fs::create_dir(&art).unwrap();
+    std::fs::write(cache.join("objects").join("zz"), "a file where a shard belongs").unwrap();
+    std::fs::create_dir_all(cache.join("objects/ab")).unwrap();
+    std::fs::write(cache.join("objects/ab").join(format!("{}.json", "ab".repeat(32))), "{not json").unwrap();
+    std::fs::write(cache.join("objects/ab/short.json"), "{}").unwrap();
+    let status = quench(&cache, &["status", ps]);
+    assert_eq!(status.status.code(), Some(0), "{}", text(&status));
+    assert!(text(&status).contains("corrupt  mcmc"), "{}", text(&status));
+    let verify = quench(&cache, &["verify", ps]);
+    assert_eq!(verify.status.code(), Some(1), "{}", text(&verify));
+    assert!(text(&verify).contains("CORRUPT   mcmc"), "{}", text(&verify));
+    let show = quench(&cache, &["show", ps, "mcmc"]);
+    assert_eq!(show.status.code(), Some(1), "{}", text(&show));
+    assert!(text(&show).contains("stage `mcmc`") && text(&show).contains("corrupt"), "{}", text(&show));
+    for args in [&["cache"][..], &["gc", "--dry-run", ps]] {
+        let out = quench(&cache, args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", text(&out));
+    }
+    // The run cannot store over a directory: the stage fails naming the path.
+    let run = quench(&cache, &["run", ps]);
+    assert_eq!(run.status.code(), Some(1), "{}", text(&run));
+    assert!(text(&run).contains(&art.display().to_string()), "{}", text(&run));
+    assert_no_panic(&run, "run over a directory artifact");
+}
+
+#[test]
+fn absurd_stage_names_and_run_ids_are_refused_cleanly() {
+    let (_dir, cache, p) = computed();
+    let ps = p.to_str().unwrap();
+    let long = "x".repeat(100_000);
+    for name in ["", " ", "inst[", "inst[inst.n=1]", "../inst", long.as_str()] {
+        for args in [&["show", ps, name][..], &["verify", ps, name], &["run", ps, "--force", name]] {
+            let out = quench(&cache, args);
+            assert_eq!(out.status.code(), Some(2), "{:?}: {}", &args[..2], text(&out));
+            assert_no_panic(&out, "an absurd stage name");
+        }
+    }
+    for run in ["no-such-run", "../../..", "/etc/passwd", "", long.as_str()] {
+        let out = quench(&cache, &["watch", run]);
+        assert_no_panic(&out, &format!("watch {:?}", &run[..run.len().min(20)]));
+        assert_ne!(out.status.code(), Some(0), "watch {:?}: {}", &run[..run.len().min(20)], text(&out));
     }
 }

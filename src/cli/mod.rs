@@ -44,7 +44,11 @@ pub enum Command {
     Run {
         pipeline: PathBuf,
         /// Stages run at once, 1 to 256 (default: the number of cores).
-        #[arg(long, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=MAX_JOBS as u64))]
+        #[arg(
+            long,
+            allow_negative_numbers = true,
+            value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=MAX_JOBS as u64)
+        )]
         jobs: Option<usize>,
         /// Recompute this stage even if cached (repeatable).
         #[arg(long = "force", value_name = "STAGE")]
