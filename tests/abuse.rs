@@ -238,6 +238,14 @@ fn every_printing_command_ends_quietly_on_a_closed_pipe() {
         assert_eq!(out.status.code(), Some(141), "{args:?}: {}", text(&out));
         assert!(out.stderr.is_empty(), "{args:?} should end quietly: {}", text(&out));
     }
+    // Standard output on a full disk is an error that says so, not a panic.
+    let full = std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_quench"));
+    cmd.arg("--cache").arg(&cache).args(["status", ps]).stdout(full);
+    let child = cmd.stderr(Stdio::piped()).spawn().unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("writing to standard output: No space left"), "{}", text(&out));
     for args in [&["--help"][..], &["watch", "latest"]] {
         let out = with_closed_stdout(&cache, args);
         assert_no_panic(&out, &format!("{args:?}"));
@@ -292,6 +300,13 @@ fn export_and_plot_to_a_full_or_impossible_target_name_the_path_and_leave_nothin
     let out = quench(&cache, &["export", ps, "inst", "--format", "npy", "--out", under.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(text(&out).contains(under.to_str().unwrap()), "{}", text(&out));
+    // A file (or device) where the export directory should be is invalid input.
+    for target in [file.as_path(), Path::new("/dev/null")] {
+        let out = quench(&cache, &["export", ps, "inst", "--format", "json", "--out", target.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+        assert!(text(&out).contains("is not a directory"), "{}", text(&out));
+    }
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "x");
 
     // A directory where the figure should go.
     let out = quench(&cache, &["plot", ps, "path", "--out", export_dir.join("d.svg").to_str().unwrap()]);

@@ -124,6 +124,13 @@ pub fn show(path: &Path, cache_dir: &Path, name: &str, json_out: bool) -> Result
 }
 
 pub fn export(path: &Path, cache_dir: &Path, name: &str, format: Format, out: &Path) -> Result<i32> {
+    if out.exists() && !out.is_dir() {
+        let why = format!(
+            "--out {}: exists and is not a directory; export writes one file per table into a directory",
+            out.display()
+        );
+        return Err(InvalidInput(why).into());
+    }
     let (_, _, artifact, _) = cached_stage(path, cache_dir, name)?;
     let written = write_export(&artifact.tables(), &artifact.summary(), format, out)
         .with_context(|| format!("exporting stage `{name}` to {}", out.display()))?;
