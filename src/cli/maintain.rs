@@ -8,7 +8,8 @@ use anyhow::Result;
 use super::output::{say, Stdout};
 use super::{load, open_cache, stage_index};
 use crate::engine::codec;
-use crate::engine::{ArtifactHash, Cache, ContentKey, Executor, Lookup, Plan};
+use crate::engine::scheduler::execute_caught;
+use crate::engine::{ArtifactHash, Cache, ContentKey, Lookup, Plan};
 use crate::observe::Silent;
 use crate::stages::CatalogExecutor;
 
@@ -107,7 +108,7 @@ fn verify_stage(plan: &Plan, cache: &Cache, i: usize) -> Verdict {
             Err(e) => return Verdict::InputUnusable { input: plan.stages[input].name.clone(), why: e.to_string() },
         }
     }
-    match CatalogExecutor.execute(stage, inputs, &Silent) {
+    match execute_caught(&CatalogExecutor, stage, inputs, &Silent) {
         Ok(output) => {
             let recomputed = ArtifactHash::from(codec::hash_payload(&output.payload));
             if recomputed == record.artifact_hash {

@@ -60,7 +60,7 @@ pub fn run(path: &Path, cache_dir: &Path, jobs: Option<usize>, force: &[String],
     }
     let cache = open_cache(cache_dir)?;
     cache.clean_tmp();
-    let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()).min(super::MAX_JOBS));
     let terminal = std::io::stdout().is_terminal() && std::io::stdin().is_terminal();
     let use_tui = terminal && !headless;
     let session = Arc::new(Session {

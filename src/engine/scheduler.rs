@@ -112,8 +112,10 @@ pub fn run(
         let params = serde_json::to_value(&stage.params).unwrap_or_default();
         emit(events, &stage.name, EventBody::Queued { kind: stage.kind.into(), key: stage.key.hex(), inputs, params });
     }
+    // No more workers than stages to run: a large `jobs` costs nothing on a small plan.
+    let workers = options.jobs.clamp(1, options.selected.iter().filter(|s| **s).count().max(1));
     std::thread::scope(|scope| {
-        for _ in 0..options.jobs.max(1) {
+        for _ in 0..workers {
             scope.spawn(|| worker(&ctx, &shared, &wake));
         }
     });
@@ -257,9 +259,7 @@ fn compute(ctx: &Context, i: usize) -> Outcome {
     let observer = StageObserver::new(&stage.name, ctx.events, options.cancel, i);
     let started = now();
     let clock = Instant::now();
-    let result =
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| ctx.executor.execute(stage, inputs, &observer)))
-            .unwrap_or_else(|panic| Err(anyhow::anyhow!("the stage panicked: {}", panic_message(&panic))));
+    let result = execute_caught(ctx.executor, stage, inputs, &observer);
     let wall_ms = clock.elapsed().as_millis() as u64;
     let output = match result {
         Ok(output) if !options.cancel.is_set(i) => output,
@@ -315,6 +315,17 @@ fn replay_lines(data: &[EventBody]) -> Vec<u8> {
         }
     }
     out
+}
+
+/// Runs a stage, turning a panic inside it into an error (the stage failed; the run goes on).
+pub fn execute_caught(
+    executor: &dyn Executor,
+    stage: &PlannedStage,
+    inputs: Vec<Vec<u8>>,
+    observer: &dyn Observer,
+) -> anyhow::Result<Output> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| executor.execute(stage, inputs, observer)))
+        .unwrap_or_else(|panic| Err(anyhow::anyhow!("the stage panicked: {}", panic_message(&panic))))
 }
 
 fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
