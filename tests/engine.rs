@@ -136,7 +136,7 @@ kind = "sum"
 inputs = ["s"]
 "#;
 
-fn hashes(cache: &Cache, plan: &Plan) -> Vec<String> {
+fn hashes(cache: &Cache, plan: &Plan) -> Vec<quench::engine::ArtifactHash> {
     plan.stages.iter().map(|s| cache.record(&s.key).unwrap().artifact_hash).collect()
 }
 

@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use anyhow::Result;
 
+use super::output::{note, say, OutputError, Stdout};
 use super::{load, open_cache, stage_index};
 use crate::engine::runlog::{new_run_id, RunLog};
 use crate::engine::scheduler::{self, CancelFlags, Outcome, RunOptions};
@@ -57,12 +58,9 @@ pub fn run(path: &Path, cache_dir: &Path, jobs: Option<usize>, force: &[String],
     for name in force {
         forced[stage_index(&pipeline, name)?] = true;
     }
-    if jobs == Some(0) {
-        return Err(super::InvalidInput("--jobs must be at least 1".into()).into());
-    }
     let cache = open_cache(cache_dir)?;
     cache.clean_tmp();
-    let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()).min(super::MAX_JOBS));
     let terminal = std::io::stdout().is_terminal() && std::io::stdin().is_terminal();
     let use_tui = terminal && !headless;
     let session = Arc::new(Session {
@@ -104,9 +102,9 @@ pub fn run(path: &Path, cache_dir: &Path, jobs: Option<usize>, force: &[String],
         result
     };
     let log_path = consumer.join().map_err(|_| anyhow::anyhow!("the event reporter panicked"))?;
-    print_reports(&session, &outcomes);
+    print_reports(&session, &outcomes)?;
     print_outcomes(&session.plan, &outcomes);
-    eprintln!("run log: {}", log_path.display());
+    note(format_args!("run log: {}", log_path.display()));
     Ok(match status.as_str() {
         "cancelled" => 130,
         "failed" => 1,
@@ -175,7 +173,8 @@ fn dispatch_controls(session: &Session, controls: Receiver<Control>, reruns: Sen
 }
 
 /// Prints the result tables (comparisons, aggregates) of the stages that finished.
-fn print_reports(session: &Session, outcomes: &[Outcome]) {
+fn print_reports(session: &Session, outcomes: &[Outcome]) -> Result<(), OutputError> {
+    let mut out = Stdout::lock();
     for (stage, outcome) in session.plan.stages.iter().zip(outcomes) {
         if !matches!(outcome, Outcome::Cached | Outcome::Computed) || !stage.kind.starts_with("eval.") {
             continue;
@@ -187,9 +186,10 @@ fn print_reports(session: &Session, outcomes: &[Outcome]) {
             .and_then(|b| crate::stages::Artifact::decode(&b).ok())
             .and_then(|a| a.report());
         if let Some(table) = report {
-            println!("\n== {} ==\n{table}", stage.name);
+            say!(out, "\n== {} ==\n{table}", stage.name);
         }
     }
+    Ok(())
 }
 
 /// First Ctrl-C: cancel cooperatively. Second: exit now.
@@ -210,10 +210,10 @@ fn print_outcomes(plan: &Plan, outcomes: &[Outcome]) {
             Outcome::Computed => computed += 1,
             Outcome::Failed(e) => {
                 other += 1;
-                eprintln!("stage `{}` failed: {e}", stage.name);
+                note(format_args!("stage `{}` failed: {e}", stage.name));
             }
             Outcome::Cancelled(_) | Outcome::NotRun => other += 1,
         }
     }
-    eprintln!("{} stages: {computed} computed, {cached} cached, {other} not done", plan.stages.len());
+    note(format_args!("{} stages: {computed} computed, {cached} cached, {other} not done", plan.stages.len()));
 }

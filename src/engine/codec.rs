@@ -21,6 +21,10 @@ pub enum CodecError {
     UnsupportedFormat { found: u32 },
     #[error("truncated artifact: expected {expected} payload bytes, found {found}")]
     Truncated { expected: u64, found: u64 },
+    #[error("truncated artifact: {found} bytes, shorter than its {HEADER_LEN}-byte header")]
+    TruncatedHeader { found: u64 },
+    #[error("artifact has {extra} trailing bytes after its {expected}-byte payload")]
+    TrailingBytes { expected: u64, extra: u64 },
     #[error("artifact hash mismatch: payload is corrupt")]
     HashMismatch,
     #[error("cannot decode artifact payload: {0}")]
@@ -53,7 +57,7 @@ pub fn unframe(bytes: &[u8]) -> Result<(&[u8], blake3::Hash), CodecError> {
         return Err(if bytes.len() < 8 || bytes[..8] != MAGIC {
             CodecError::BadMagic
         } else {
-            CodecError::Truncated { expected: 0, found: 0 }
+            CodecError::TruncatedHeader { found: bytes.len() as u64 }
         });
     }
     let version = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes"));
@@ -62,7 +66,10 @@ pub fn unframe(bytes: &[u8]) -> Result<(&[u8], blake3::Hash), CodecError> {
     }
     let expected = u64::from_le_bytes(bytes[12..20].try_into().expect("8 bytes"));
     let payload = &bytes[HEADER_LEN..];
-    if payload.len() as u64 != expected {
+    if payload.len() as u64 > expected {
+        return Err(CodecError::TrailingBytes { expected, extra: payload.len() as u64 - expected });
+    }
+    if (payload.len() as u64) < expected {
         return Err(CodecError::Truncated { expected, found: payload.len() as u64 });
     }
     let hash = hash_payload(payload);
@@ -118,6 +125,13 @@ mod tests {
         *flipped.last_mut().unwrap() ^= 1;
         assert_eq!(unframe(&flipped).unwrap_err(), CodecError::HashMismatch);
         assert!(matches!(unframe(&bytes[..bytes.len() - 1]), Err(CodecError::Truncated { .. })));
+        let short = unframe(&bytes[..HEADER_LEN - 1]).unwrap_err();
+        assert_eq!(
+            short.to_string(),
+            format!("truncated artifact: {} bytes, shorter than its 52-byte header", HEADER_LEN - 1)
+        );
+        let trailing = unframe(&[&bytes[..], b"xyz"].concat()).unwrap_err();
+        assert_eq!(trailing, CodecError::TrailingBytes { expected: (bytes.len() - HEADER_LEN) as u64, extra: 3 });
     }
 
     proptest! {

@@ -52,7 +52,7 @@ pub enum EventBody {
     },
     Finished {
         cached: bool,
-        artifact_hash: String,
+        artifact_hash: super::key::ArtifactHash,
         wall_ms: u64,
     },
     Failed {

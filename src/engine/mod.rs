@@ -13,7 +13,7 @@ pub mod status;
 pub mod store;
 
 pub use events::{Event, EventBody};
-pub use key::ContentKey;
+pub use key::{ArtifactHash, ContentKey};
 pub use plan::{Plan, PlannedStage};
 pub use scheduler::{CancelFlags, Executor, Outcome, Output, RunOptions};
 pub use store::{Cache, Lookup};

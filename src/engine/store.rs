@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use thiserror::Error;
 
 use super::codec::{self, CodecError};
-use super::key::ContentKey;
+use super::key::{ArtifactHash, ContentKey};
 use super::record::Record;
 
 #[derive(Debug, Error)]
@@ -85,14 +85,32 @@ impl Cache {
 
     /// The record of a key, if one is stored and readable.
     pub fn record(&self, key: &ContentKey) -> Option<Record> {
-        let text = fs::read(self.record_path(key)).ok()?;
-        serde_json::from_slice(&text).ok().filter(|r: &Record| r.key == *key)
+        self.read_record(key).ok().flatten()
+    }
+
+    /// The record of a key: `None` when there is none, an error saying why
+    /// when the file exists but cannot be trusted (unreadable, malformed, another key's).
+    fn read_record(&self, key: &ContentKey) -> Result<Option<Record>, String> {
+        let path = self.record_path(key);
+        let text = match fs::read(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(format!("cannot read its record {}: {e}", path.display())),
+        };
+        let record: Record =
+            serde_json::from_slice(&text).map_err(|e| format!("its record {} is malformed: {e}", path.display()))?;
+        if record.key != *key {
+            return Err(format!("its record {} belongs to another key", path.display()));
+        }
+        Ok(Some(record))
     }
 
     /// Full check: the record exists and the artifact's frame and hash match it.
     pub fn lookup(&self, key: &ContentKey) -> Lookup {
-        let Some(record) = self.record(key) else {
-            return Lookup::Missing;
+        let record = match self.read_record(key) {
+            Ok(Some(record)) => record,
+            Ok(None) => return Lookup::Missing,
+            Err(why) => return Lookup::Corrupt(why),
         };
         match self.read_verified(key, &record) {
             Ok(_) => Lookup::Valid(Box::new(record)),
@@ -103,7 +121,10 @@ impl Cache {
 
     /// The payload of a cached artifact, verified against its record.
     pub fn load(&self, key: &ContentKey) -> Result<Vec<u8>, CacheError> {
-        let record = self.record(key).ok_or_else(|| CacheError::Missing(key.short()))?;
+        let record = self
+            .read_record(key)
+            .map_err(|reason| CacheError::Corrupt { key: key.short(), reason })?
+            .ok_or_else(|| CacheError::Missing(key.short()))?;
         self.read_verified(key, &record)
     }
 
@@ -116,7 +137,7 @@ impl Cache {
             Err(e) => return Err(io_err("reading", &path)(e)),
         };
         let (payload, hash) = codec::unframe(&bytes).map_err(|e: CodecError| corrupt(e.to_string()))?;
-        if hash.to_hex().as_str() != record.artifact_hash {
+        if ArtifactHash::from(hash) != record.artifact_hash {
             return Err(corrupt("artifact hash differs from its record".into()));
         }
         Ok(payload.to_vec())
@@ -130,15 +151,15 @@ impl Cache {
         payload: &[u8],
         record: &mut Record,
         replay: &[u8],
-    ) -> Result<String, CacheError> {
+    ) -> Result<ArtifactHash, CacheError> {
         let (header, hash) = codec::frame_header(payload);
-        record.artifact_hash = hash.to_hex().to_string();
+        record.artifact_hash = hash.into();
         record.size = (header.len() + payload.len()) as u64;
         self.write_atomic(&self.artifact_path(key), &[&header, payload])?;
         self.write_atomic(&self.object_path(key, "events.jsonl"), &[replay])?;
         let json = serde_json::to_vec_pretty(record).expect("records serialise");
         self.write_atomic(&self.record_path(key), &[&json])?;
-        Ok(record.artifact_hash.clone())
+        Ok(record.artifact_hash)
     }
 
     /// Writes `parts` to a temp file, fsyncs, renames over `path`, fsyncs the directory.

@@ -55,10 +55,10 @@ fn line(event: &Event, last_decile: &mut HashMap<String, u64>) -> Option<String>
         EventBody::Trace { .. } | EventBody::Histogram { .. } => return None,
         EventBody::Log { level, message } => format!("{level:<10} {message}"),
         EventBody::Finished { cached: true, artifact_hash, .. } => {
-            format!("cached     {}", &artifact_hash[..12.min(artifact_hash.len())])
+            format!("cached     {}", artifact_hash.short())
         }
         EventBody::Finished { cached: false, artifact_hash, wall_ms } => {
-            format!("computed   {} in {}", &artifact_hash[..12.min(artifact_hash.len())], format_ms(*wall_ms))
+            format!("computed   {} in {}", artifact_hash.short(), format_ms(*wall_ms))
         }
         EventBody::Failed { error } => format!("FAILED     {error}"),
         EventBody::Cancelled { reason } => format!("cancelled  {reason}"),

@@ -268,7 +268,7 @@ impl Model {
             }
             EventBody::Finished { cached, artifact_hash, wall_ms } => {
                 s.status = if *cached { Status::Cached } else { Status::Computed };
-                s.artifact_hash = Some(artifact_hash.clone());
+                s.artifact_hash = Some(artifact_hash.to_string());
                 s.wall_ms = Some(*wall_ms);
                 s.ended = Some(time);
             }
@@ -318,7 +318,11 @@ mod tests {
             ev("p", 0.0, EventBody::RunStarted { run_id: "r".into(), pipeline: "p.toml".into(), stages: 2 }),
             ev("a", 0.0, queued(&[])),
             ev("b", 0.0, queued(&["a"])),
-            ev("a", 0.1, EventBody::Finished { cached: true, artifact_hash: "h".into(), wall_ms: 5 }),
+            ev(
+                "a",
+                0.1,
+                EventBody::Finished { cached: true, artifact_hash: crate::engine::ArtifactHash([7; 32]), wall_ms: 5 },
+            ),
             ev("b", 0.2, EventBody::Started),
             ev("b", 0.3, EventBody::Progress { done: 3, total: 10 }),
             ev("b", 0.3, EventBody::Trace { series: "energy/mean".into(), x: 1.0, y: -0.5 }),

@@ -66,7 +66,11 @@ fn recorded() -> Vec<Event> {
         ev(
             "inst[inst.temperature=0.71]",
             0.1,
-            EventBody::Finished { cached: true, artifact_hash: "bc26659d4346b5788e20".into(), wall_ms: 255 },
+            EventBody::Finished {
+                cached: true,
+                artifact_hash: format!("bc26659d4346b5788e20{}", "0".repeat(44)).parse().unwrap(),
+                wall_ms: 255,
+            },
         ),
         ev("mcmc[inst.temperature=0.71]", 0.2, EventBody::Started),
         ev("broken", 0.2, EventBody::Started),
