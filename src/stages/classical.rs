@@ -20,11 +20,15 @@ choices!(Precision { "f64" => Precision::F64, "f32" => Precision::F32 });
 
 const DISORDER_INPUT: &[InputSlot] = &[InputSlot { accepts: &[super::disorder::OUTPUT], arity: Arity::One }];
 
-/// A count with no upper bound.
+/// Sweeps or steps: a billion is days of work at any N.
+const MAX_STEPS: i64 = 1_000_000_000;
+
+/// A number of sweeps or steps.
 const fn count(name: &'static str, min: i64, default: i64, unit: &'static str, doc: &'static str) -> ParamSpec {
-    p::int_param(name, min, i64::MAX, default, unit, doc)
+    p::int_param(name, min, MAX_STEPS, default, unit, doc)
 }
-const CHAINS: ParamSpec = count("chains", 1, 8, "chains", "independent chains, each its own random stream");
+const CHAINS: ParamSpec =
+    p::int_param("chains", 1, 10_000, 8, "chains", "independent chains, each its own random stream");
 const SWEEPS: ParamSpec =
     count("sweeps", 1, 1000, "sweeps", "recorded sweeps after burn-in (one sweep = N site updates)");
 const BURN_IN: ParamSpec = count("burn_in", 0, 200, "sweeps", "sweeps discarded first");
@@ -97,7 +101,7 @@ pub const TEMPERING: Kind = Kind {
             INIT,
             RULE,
             PRECISION,
-            count("replicas", 2, 8, "replicas", "temperatures in the ladder"),
+            p::int_param("replicas", 2, 64, 8, "replicas", "temperatures in the ladder"),
             ParamSpec {
                 name: "min_ratio",
                 kind: ParamKind::Float { min: 0.0, max: 1.0, min_open: true, max_open: true },

@@ -21,6 +21,7 @@
 pub mod artifact;
 mod classical;
 pub mod compare;
+mod denoiser_path;
 pub mod disorder;
 mod generative;
 pub mod params;
@@ -98,7 +99,7 @@ pub static REGISTRY: Registry = Registry(&[
     generative::DIFFUSION,
     generative::FLOW,
     generative::AUTOREGRESSIVE,
-    generative::DENOISER_PATH,
+    denoiser_path::DENOISER_PATH,
     compare::COMPARE,
     compare::AGGREGATE,
     theory::SE_PATH,
