@@ -4,11 +4,13 @@
 
 use anyhow::Result;
 
-use super::disorder::{ising_spins, spherical_spins};
+use super::disorder::DisorderModel;
 use super::params::{self as p, choices, Args, Choice, KindParams};
 use super::samples::{SampleChain, Samples, OUTPUT};
 use super::{Artifact, Kind, StageRun};
+use crate::models::Prior;
 use crate::pipeline::schema::{Arity, Default, InputSlot, KindSpec, ParamKind, ParamProblem, ParamSpec};
+use crate::pipeline::Params;
 use crate::samplers::langevin::{self, LangevinParams};
 use crate::samplers::metropolis::{self, MetropolisParams};
 use crate::samplers::tempering::{self, Ladder, TemperingParams};
@@ -193,6 +195,30 @@ impl KindParams for LangevinParams {
             init: args.choice("init")?,
         })
     }
+}
+
+/// Accepts Ising spins (not the sphere); a planted start needs a planted signal.
+fn ising_spins(params: &Params, model: &DisorderModel) -> Result<(), String> {
+    if model.prior == Prior::Spherical {
+        return Err("it updates discrete spins; use sample.langevin for spherical spins".into());
+    }
+    planted_start(params, model)
+}
+
+/// Accepts spherical spins only.
+fn spherical_spins(params: &Params, model: &DisorderModel) -> Result<(), String> {
+    if model.prior != Prior::Spherical {
+        return Err("it moves on the sphere |x|^2 = N; use a disorder with prior = \"spherical\"".into());
+    }
+    planted_start(params, model)
+}
+
+fn planted_start(params: &Params, model: &DisorderModel) -> Result<(), String> {
+    let init = params.str("init").and_then(Init::from_name);
+    if init == Some(Init::Planted) && !model.planted() {
+        return Err("init = \"planted\" needs a planted signal".into());
+    }
+    Ok(())
 }
 
 fn sampler_error(e: SamplerError) -> anyhow::Error {

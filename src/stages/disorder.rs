@@ -242,33 +242,10 @@ pub fn summary(d: &Disorder) -> serde_json::Value {
     })
 }
 
-/// Accepts Ising spins (not the sphere); a planted start needs a planted signal.
-pub fn ising_spins(params: &Params, model: &DisorderModel) -> Result<(), String> {
-    if model.prior == Prior::Spherical {
-        return Err("it updates discrete spins; use sample.langevin for spherical spins".into());
-    }
-    planted_start(params, model)
-}
-
-/// Accepts spherical spins only.
-pub fn spherical_spins(params: &Params, model: &DisorderModel) -> Result<(), String> {
-    if model.prior != Prior::Spherical {
-        return Err("it moves on the sphere |x|^2 = N; use a disorder with prior = \"spherical\"".into());
-    }
-    planted_start(params, model)
-}
-
 /// Accepts only planted models.
 pub fn planted_only(_: &Params, model: &DisorderModel) -> Result<(), String> {
     if !model.planted() {
         return Err("it follows the planted path, which needs a planted signal".into());
-    }
-    Ok(())
-}
-
-fn planted_start(params: &Params, model: &DisorderModel) -> Result<(), String> {
-    if params.str("init") == Some("planted") && !model.planted() {
-        return Err("init = \"planted\" needs a planted signal".into());
     }
     Ok(())
 }
