@@ -16,7 +16,7 @@ use crate::pipeline::Params;
 
 pub const OUTPUT: &str = "disorder";
 
-/// What validation knows of a disorder before generating it.
+/// What validation knows of a disorder before generating it (displayed with its article).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct DisorderModel {
     pub family: Family,
@@ -33,8 +33,8 @@ impl DisorderModel {
 impl fmt::Display for DisorderModel {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.family {
-            Family::Sk => write!(f, "SK disorder (Ising spins, no planted signal)"),
-            family => write!(f, "{} disorder with a {} prior (p = {})", family.name(), self.prior.name(), self.p),
+            Family::Sk => write!(f, "an SK disorder (Ising spins, no planted signal)"),
+            family => write!(f, "a {} disorder with a {} prior (p = {})", family.name(), self.prior.name(), self.p),
         }
     }
 }

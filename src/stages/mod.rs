@@ -153,7 +153,7 @@ impl Catalog for Registry {
             let Some(model) = model_of(input.params) else { continue };
             accepts(params, &model).map_err(|why| InputProblem {
                 input: i,
-                message: format!("kind `{}` cannot use a {model} ({why})", kind.name),
+                message: format!("kind `{}` cannot use {model}: {why}", kind.name),
             })?;
         }
         Ok(())
