@@ -472,3 +472,37 @@ fn absurd_stage_names_and_run_ids_are_refused_cleanly() {
         assert_ne!(out.status.code(), Some(0), "watch {:?}: {}", &run[..run.len().min(20)], text(&out));
     }
 }
+
+#[test]
+fn a_consistent_but_wrong_artifact_is_a_mismatch_and_show_says_how_to_recompute() {
+    let (_dir, cache, p) = computed();
+    let ps = p.to_str().unwrap();
+    let (inst, path) = (key_of(&cache, &p, "inst"), key_of(&cache, &p, "path"));
+    // Put the SE path's artifact where the instance's belongs, with a record that agrees:
+    // every frame and hash check passes, only recomputing can tell.
+    std::fs::copy(object(&cache, &path, "art"), object(&cache, &inst, "art")).unwrap();
+    let hash_of = |key: &str| -> String {
+        let record: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(object(&cache, key, "json")).unwrap()).unwrap();
+        record["artifact_hash"].as_str().unwrap().to_string()
+    };
+    let (inst_hash, path_hash) = (hash_of(&inst), hash_of(&path));
+    let record = object(&cache, &inst, "json");
+    std::fs::write(&record, std::fs::read_to_string(&record).unwrap().replace(&inst_hash, &path_hash)).unwrap();
+    let out = quench(&cache, &["verify", ps, "inst"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let t = text(&out);
+    assert!(t.starts_with(&format!("MISMATCH  inst")), "{t}");
+    assert!(t.contains(&format!("cached {}", &path_hash[..12])) && t.contains(&inst_hash[..12]), "{t}");
+    let out = quench(&cache, &["verify", ps, "mcmc"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).starts_with("FAILED    mcmc"), "{}", text(&out));
+    let out = quench(&cache, &["show", ps, "inst"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("stage `inst`: the cached artifact is a `se-path`, not the `disorder`"),
+        "{}",
+        text(&out)
+    );
+    assert!(text(&out).contains("--force inst"), "{}", text(&out));
+}
