@@ -492,7 +492,7 @@ fn a_consistent_but_wrong_artifact_is_a_mismatch_and_show_says_how_to_recompute(
     let out = quench(&cache, &["verify", ps, "inst"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let t = text(&out);
-    assert!(t.starts_with(&format!("MISMATCH  inst")), "{t}");
+    assert!(t.starts_with("MISMATCH  inst"), "{t}");
     assert!(t.contains(&format!("cached {}", &path_hash[..12])) && t.contains(&inst_hash[..12]), "{t}");
     let out = quench(&cache, &["verify", ps, "mcmc"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
