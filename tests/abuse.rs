@@ -394,6 +394,14 @@ fn a_cache_path_that_is_empty_or_a_file_is_invalid_input() {
         assert!(text(&out).contains("--cache"), "{}", text(&out));
         assert!(!dir.path().join("objects").exists(), "an empty cache path created objects/ in the working directory");
     }
+    // A directory with other things in it is not taken over as a cache.
+    let home = dir.path().join("home");
+    std::fs::create_dir_all(home.join("tmp")).unwrap();
+    let old = write(&home.join("tmp"), "notes.txt", "keep me");
+    let out = quench(&home, &["run", p.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("is not a quench cache"), "{}", text(&out));
+    assert!(old.exists() && !home.join("objects").exists());
     // A cache below a file cannot be created: the error names it.
     let out = quench(&file.join("cache"), &["status", p.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
