@@ -116,3 +116,30 @@ fn kind_names_are_unique_and_defaults_are_in_range() {
         }
     }
 }
+
+/// A NaN in a stage's result fails the stage (it used to be reported as a result, with exit 0).
+#[test]
+fn a_nan_in_a_result_is_a_stage_failure() {
+    use quench::engine::{Executor, Plan};
+    use quench::observe::Silent;
+    use quench::pipeline::Source;
+    use quench::stages::{Artifact, CatalogExecutor};
+
+    let text = "[stage.inst]\nkind = \"disorder.spiked-matrix\"\nn = 8\ntemperature = 0.7\n\
+                [stage.mcmc]\nkind = \"sample.metropolis\"\ninputs = [\"inst\"]\nchains = 2\nsweeps = 8\n\
+                burn_in = 0\nrecord_every = 2\n[stage.cmp]\nkind = \"eval.compare\"\ninputs = [\"inst\", \"mcmc\"]\n";
+    let pipeline = Pipeline::from_source(&Source::new(Path::new("nan.toml"), text.into()), CATALOG).unwrap();
+    let plan = Plan::new(&pipeline);
+    let disorder = CatalogExecutor.execute(&plan.stages[0], vec![], &Silent).unwrap().payload;
+    let samples = CatalogExecutor.execute(&plan.stages[1], vec![disorder.clone()], &Silent).unwrap().payload;
+    // The honest comparison succeeds and is finite.
+    let good = CatalogExecutor.execute(&plan.stages[2], vec![disorder.clone(), samples.clone()], &Silent).unwrap();
+    assert!(good.summary["samplers"][0]["energy_mean"].as_f64().is_some_and(f64::is_finite));
+    // The same samples with one energy NaN: the comparison's mean energy is NaN, and the stage fails.
+    let Artifact::Samples(mut bad) = Artifact::decode(&samples).unwrap() else { panic!("samples expected") };
+    bad.chains[0].energy[1] = f64::NAN;
+    let err = CatalogExecutor.execute(&plan.stages[2], vec![disorder, Artifact::Samples(bad).encode()], &Silent);
+    let Err(err) = err else { panic!("a NaN energy must fail the stage") };
+    let message = format!("{err:#}");
+    assert!(message.contains("energy of `mcmc` is NaN"), "{message}");
+}

@@ -75,7 +75,13 @@ fn spin_samplers_on_a_spherical_tensor_are_refused_at_validation() {
     for kind in ["sample.metropolis", "sample.parallel-tempering"] {
         let e = refused(&format!("{spherical}[stage.s]\nkind = \"{kind}\"\ninputs = [\"inst\"]\n"));
         assert!(e.contains(&format!("p.toml:8:11: stage `s`: input `inst`: kind `{kind}` cannot use")), "{e}");
-        assert!(e.contains("spherical prior"), "{e}");
+        assert!(
+            e.contains(
+                "cannot use a spiked-tensor disorder with a spherical prior (p = 3): \
+                 it updates discrete spins; use sample.langevin for spherical spins"
+            ),
+            "{e}"
+        );
     }
     // The model may come from a sweep: each copy is checked.
     let body = format!(

@@ -63,9 +63,18 @@ fn cached_stage(
     };
     let payload =
         cache.load(&stage.key).with_context(|| format!("stage `{}`: loading the cached artifact", stage.name))?;
-    let artifact = Artifact::decode(&payload).with_context(|| {
-        format!("stage `{}`: decoding the cached artifact; `{run} --force {name}` recomputes it", stage.name)
-    })?;
+    let recompute = format!("`{run} --force {name}` recomputes it");
+    let artifact = Artifact::decode(&payload)
+        .with_context(|| format!("stage `{}`: decoding the cached artifact; {recompute}", stage.name))?;
+    let expected = pipeline.stages[index].spec.output;
+    if artifact.type_name() != expected {
+        let found = artifact.type_name();
+        anyhow::bail!(
+            "stage `{}`: the cached artifact is a `{found}`, not the `{expected}` a `{}` stage makes; {recompute}",
+            stage.name,
+            stage.kind
+        );
+    }
     let inputs = stage.inputs.iter().map(|&i| plan.stages[i].name.clone()).collect();
     Ok((stage, record, artifact, inputs))
 }

@@ -185,7 +185,10 @@ fn read_pipeline(path: &Path) -> Result<String, String> {
     })
 }
 
-/// Opens the cache directory; an empty path or one naming a file is invalid input.
+/// Opens the cache directory. Invalid input: an empty path, a file, or an
+/// existing directory that is neither empty nor a cache already (it has
+/// `objects/` or `runs/`): `--cache ~` or `--cache /` would otherwise fill it
+/// with cache directories and let the cache's temp cleaning loose on its `tmp/`.
 fn open_cache(dir: &Path) -> anyhow::Result<Cache> {
     if dir.as_os_str().is_empty() {
         let why = "--cache is empty (or QUENCH_CACHE is set to nothing): give a directory";
@@ -193,6 +196,16 @@ fn open_cache(dir: &Path) -> anyhow::Result<Cache> {
     }
     if dir.exists() && !dir.is_dir() {
         let why = format!("--cache {}: not a directory; give a directory for the cache", dir.display());
+        return Err(InvalidInput(why).into());
+    }
+    let is_cache = ["objects", "runs"].iter().any(|sub| dir.join(sub).is_dir());
+    let is_empty = std::fs::read_dir(dir).map_or(true, |mut entries| entries.next().is_none());
+    if !is_cache && !is_empty {
+        let why = format!(
+            "--cache {}: this directory holds other files and is not a quench cache (no objects/); \
+             give a new or empty directory, or an existing cache",
+            dir.display()
+        );
         return Err(InvalidInput(why).into());
     }
     Cache::open(dir).with_context(|| format!("opening the cache {}", dir.display()))

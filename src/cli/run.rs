@@ -102,14 +102,16 @@ pub fn run(path: &Path, cache_dir: &Path, jobs: Option<usize>, force: &[String],
         result
     };
     let log_path = consumer.join().map_err(|_| anyhow::anyhow!("the event reporter panicked"))?;
-    print_reports(&session, &outcomes)?;
+    // The summary goes to stderr even when stdout was closed; a run's own
+    // failure outranks the lost output in the exit code.
+    let printed = print_reports(&session, &outcomes);
     print_outcomes(&session.plan, &outcomes);
     note(format_args!("run log: {}", log_path.display()));
-    Ok(match status.as_str() {
-        "cancelled" => 130,
-        "failed" => 1,
-        _ => 0,
-    })
+    match status.as_str() {
+        "cancelled" => Ok(130),
+        "failed" => Ok(1),
+        _ => printed.map(|()| 0).map_err(Into::into),
+    }
 }
 
 /// Runs the pipeline on a worker thread while the TUI shows it; the TUI's

@@ -26,7 +26,8 @@ pub enum EventBody {
     /// A stage is part of the run; `inputs` are stage names, `params` its canonical parameters.
     Queued {
         kind: String,
-        key: String,
+        #[serde(with = "super::key::hex_key")]
+        key: super::key::ContentKey,
         inputs: Vec<String>,
         #[serde(default)]
         params: serde_json::Value,

@@ -105,6 +105,23 @@ impl<'de> Deserialize<'de> for ArtifactHash {
     }
 }
 
+/// Serde as 64 hex digits for a `ContentKey` field (run logs), where the
+/// derived form (an array of 32 numbers, kept for records) would be unreadable:
+/// `#[serde(with = "crate::engine::key::hex_key")]`.
+pub mod hex_key {
+    use super::ContentKey;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(key: &ContentKey, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(key)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<ContentKey, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 fn write_hex(f: &mut fmt::Formatter<'_>, bytes: &[u8]) -> fmt::Result {
     for b in bytes {
         write!(f, "{b:02x}")?;
@@ -188,5 +205,19 @@ mod tests {
         // 64 bytes but not 64 ASCII digits: must not panic on a char boundary.
         assert!(format!("{}é", "a".repeat(62)).parse::<ContentKey>().is_err());
         assert!("+1".repeat(32).parse::<ContentKey>().is_err());
+    }
+
+    #[test]
+    fn run_log_keys_are_hex_and_malformed_ones_are_errors() {
+        #[derive(Serialize, Deserialize, PartialEq, Debug)]
+        struct Line {
+            #[serde(with = "hex_key")]
+            key: ContentKey,
+        }
+        let line = Line { key: stage_key("k", 1, b"p", 3, &[]) };
+        let json = serde_json::to_string(&line).unwrap();
+        assert_eq!(json, format!("{{\"key\":\"{}\"}}", line.key.hex()));
+        assert_eq!(serde_json::from_str::<Line>(&json).unwrap(), line);
+        assert!(serde_json::from_str::<Line>("{\"key\":\"ab\"}").is_err());
     }
 }

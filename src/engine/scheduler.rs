@@ -110,7 +110,7 @@ pub fn run(
     for (_, stage) in plan.stages.iter().enumerate().filter(|(i, _)| options.selected[*i]) {
         let inputs = stage.inputs.iter().map(|&j| plan.stages[j].name.clone()).collect();
         let params = serde_json::to_value(&stage.params).unwrap_or_default();
-        emit(events, &stage.name, EventBody::Queued { kind: stage.kind.into(), key: stage.key.hex(), inputs, params });
+        emit(events, &stage.name, EventBody::Queued { kind: stage.kind.into(), key: stage.key, inputs, params });
     }
     // No more workers than stages to run: a large `jobs` costs nothing on a small plan.
     let workers = options.jobs.clamp(1, options.selected.iter().filter(|s| **s).count().max(1));

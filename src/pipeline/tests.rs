@@ -321,3 +321,46 @@ fn a_large_sweep_expands_in_linear_time() {
     assert_eq!(last.name, "u[m.delta=50000.5]");
     assert_eq!(p.stages[last.inputs[0]].name, "m[m.delta=50000.5]");
 }
+
+proptest! {
+    /// Every concrete stage takes, per declared input, exactly the copies of
+    /// that input whose swept values agree with its own (all of them over
+    /// gathered keys), in combination order: checked against brute force.
+    #[test]
+    fn expansion_picks_exactly_the_matching_copies(
+        n_values in 1usize..4,
+        delta_values in 1usize..4,
+        mode_swept in any::<bool>(),
+        gather_n in any::<bool>(),
+        gather_delta in any::<bool>(),
+    ) {
+        let ns: Vec<String> = (0..n_values).map(|i| (3 + i).to_string()).collect();
+        let deltas: Vec<String> = (0..delta_values).map(|i| format!("{}.5", i + 1)).collect();
+        let gather: Vec<&str> =
+            [("\"m.n\"", gather_n), ("\"m.delta\"", gather_delta)].iter().filter(|g| g.1).map(|g| g.0).collect();
+        let mut text = format!(
+            "[stage.m]\nkind = \"make\"\n[stage.u]\nkind = \"use\"\ninputs = [\"m\"]\n\
+             [stage.all]\nkind = \"collect\"\ninputs = [\"m\", \"u\"]\ngather = [{}]\n[sweep]\n\"m.n\" = [{}]\n\"m.delta\" = [{}]\n",
+            gather.join(", "), ns.join(", "), deltas.join(", ")
+        );
+        if mode_swept {
+            text += "\"u.mode\" = [\"a\", \"b\"]\n";
+        }
+        let p = load(&text).unwrap();
+        let agrees = |copy: &Stage, of: &Stage| {
+            copy.swept.iter().all(|(k, v)| of.swept.iter().find(|(k2, _)| k2 == k).is_none_or(|(_, w)| w == v))
+        };
+        for stage in &p.stages {
+            let spec = &stage.spec;
+            let declared: Vec<&str> = match spec.name { "use" => vec!["m"], "collect" => vec!["m", "u"], _ => vec![] };
+            let mut expected = Vec::new();
+            for base in declared {
+                expected.extend((0..p.stages.len()).filter(|&i| p.stages[i].base == base && agrees(&p.stages[i], stage)));
+            }
+            prop_assert_eq!(&stage.inputs, &expected, "{}", stage.name);
+        }
+        let copies = p.stages.iter().filter(|s| s.base == "all").count();
+        let kept = |swept: bool, size: usize| if swept { 1 } else { size };
+        prop_assert_eq!(copies, kept(gather_n, n_values) * kept(gather_delta, delta_values) * if mode_swept { 2 } else { 1 });
+    }
+}

@@ -22,6 +22,12 @@ pub fn write_file(target: &Path, fill: impl FnOnce(&Path) -> Result<()>) -> Resu
         }
         _ => {}
     }
+    if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty()) {
+        if !dir.is_dir() {
+            let why = if dir.exists() { "is not a directory" } else { "does not exist" };
+            bail!("cannot write {}: {} {why}", target.display(), dir.display());
+        }
+    }
     let tmp = temp_path(target);
     let written = fill(&tmp).and_then(|()| {
         fs::File::open(&tmp).and_then(|f| f.sync_all()).with_context(|| format!("syncing {}", tmp.display()))?;
@@ -87,6 +93,16 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let err = write_file(dir.path(), |_| Ok(())).unwrap_err();
         assert!(err.to_string().contains("is a directory"), "{err}");
+        let missing = dir.path().join("nodir").join("x.svg");
+        let err = write_file(&missing, |_| Ok(())).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!("cannot write {}: {} does not exist", missing.display(), dir.path().join("nodir").display())
+        );
+        let file = dir.path().join("file");
+        fs::write(&file, "x").unwrap();
+        let err = write_file(&file.join("x.svg"), |_| Ok(())).unwrap_err();
+        assert!(err.to_string().ends_with(&format!("{} is not a directory", file.display())), "{err}");
         if Path::new("/dev/full").exists() {
             let err = write_file(Path::new("/dev/full"), |p| Ok(fs::write(p, b"x")?)).unwrap_err();
             assert!(format!("{err:#}").starts_with("writing /dev/full: "), "{err:#}");

@@ -6,3 +6,4 @@ pub mod export;
 pub mod plot;
 pub mod progress;
 pub mod table;
+pub mod table_data;

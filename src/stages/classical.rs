@@ -4,11 +4,13 @@
 
 use anyhow::Result;
 
-use super::disorder::{ising_spins, spherical_spins};
+use super::disorder::DisorderModel;
 use super::params::{self as p, choices, Args, Choice, KindParams};
 use super::samples::{SampleChain, Samples, OUTPUT};
 use super::{Artifact, Kind, StageRun};
+use crate::models::Prior;
 use crate::pipeline::schema::{Arity, Default, InputSlot, KindSpec, ParamKind, ParamProblem, ParamSpec};
+use crate::pipeline::Params;
 use crate::samplers::langevin::{self, LangevinParams};
 use crate::samplers::metropolis::{self, MetropolisParams};
 use crate::samplers::tempering::{self, Ladder, TemperingParams};
@@ -20,11 +22,15 @@ choices!(Precision { "f64" => Precision::F64, "f32" => Precision::F32 });
 
 const DISORDER_INPUT: &[InputSlot] = &[InputSlot { accepts: &[super::disorder::OUTPUT], arity: Arity::One }];
 
-/// A count with no upper bound.
+/// Sweeps or steps: a billion is days of work at any N.
+const MAX_STEPS: i64 = 1_000_000_000;
+
+/// A number of sweeps or steps.
 const fn count(name: &'static str, min: i64, default: i64, unit: &'static str, doc: &'static str) -> ParamSpec {
-    p::int_param(name, min, i64::MAX, default, unit, doc)
+    p::int_param(name, min, MAX_STEPS, default, unit, doc)
 }
-const CHAINS: ParamSpec = count("chains", 1, 8, "chains", "independent chains, each its own random stream");
+const CHAINS: ParamSpec =
+    p::int_param("chains", 1, 10_000, 8, "chains", "independent chains, each its own random stream");
 const SWEEPS: ParamSpec =
     count("sweeps", 1, 1000, "sweeps", "recorded sweeps after burn-in (one sweep = N site updates)");
 const BURN_IN: ParamSpec = count("burn_in", 0, 200, "sweeps", "sweeps discarded first");
@@ -97,7 +103,7 @@ pub const TEMPERING: Kind = Kind {
             INIT,
             RULE,
             PRECISION,
-            count("replicas", 2, 8, "replicas", "temperatures in the ladder"),
+            p::int_param("replicas", 2, 64, 8, "replicas", "temperatures in the ladder"),
             ParamSpec {
                 name: "min_ratio",
                 kind: ParamKind::Float { min: 0.0, max: 1.0, min_open: true, max_open: true },
@@ -189,6 +195,30 @@ impl KindParams for LangevinParams {
             init: args.choice("init")?,
         })
     }
+}
+
+/// Accepts Ising spins (not the sphere); a planted start needs a planted signal.
+fn ising_spins(params: &Params, model: &DisorderModel) -> Result<(), String> {
+    if model.prior == Prior::Spherical {
+        return Err("it updates discrete spins; use sample.langevin for spherical spins".into());
+    }
+    planted_start(params, model)
+}
+
+/// Accepts spherical spins only.
+fn spherical_spins(params: &Params, model: &DisorderModel) -> Result<(), String> {
+    if model.prior != Prior::Spherical {
+        return Err("it moves on the sphere |x|^2 = N; use a disorder with prior = \"spherical\"".into());
+    }
+    planted_start(params, model)
+}
+
+fn planted_start(params: &Params, model: &DisorderModel) -> Result<(), String> {
+    let init = params.str("init").and_then(Init::from_name);
+    if init == Some(Init::Planted) && !model.planted() {
+        return Err("init = \"planted\" needs a planted signal".into());
+    }
+    Ok(())
 }
 
 fn sampler_error(e: SamplerError) -> anyhow::Error {

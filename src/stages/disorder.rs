@@ -16,7 +16,7 @@ use crate::pipeline::Params;
 
 pub const OUTPUT: &str = "disorder";
 
-/// What validation knows of a disorder before generating it.
+/// What validation knows of a disorder before generating it (displayed with its article).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct DisorderModel {
     pub family: Family,
@@ -33,8 +33,8 @@ impl DisorderModel {
 impl fmt::Display for DisorderModel {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.family {
-            Family::Sk => write!(f, "SK disorder (Ising spins, no planted signal)"),
-            family => write!(f, "{} disorder with a {} prior (p = {})", family.name(), self.prior.name(), self.p),
+            Family::Sk => write!(f, "an SK disorder (Ising spins, no planted signal)"),
+            family => write!(f, "a {} disorder with a {} prior (p = {})", family.name(), self.prior.name(), self.p),
         }
     }
 }
@@ -242,33 +242,10 @@ pub fn summary(d: &Disorder) -> serde_json::Value {
     })
 }
 
-/// Accepts Ising spins (not the sphere); a planted start needs a planted signal.
-pub fn ising_spins(params: &Params, model: &DisorderModel) -> Result<(), String> {
-    if model.prior == Prior::Spherical {
-        return Err("it updates discrete spins; use sample.langevin for spherical spins".into());
-    }
-    planted_start(params, model)
-}
-
-/// Accepts spherical spins only.
-pub fn spherical_spins(params: &Params, model: &DisorderModel) -> Result<(), String> {
-    if model.prior != Prior::Spherical {
-        return Err("it moves on the sphere |x|^2 = N; use a disorder with prior = \"spherical\"".into());
-    }
-    planted_start(params, model)
-}
-
 /// Accepts only planted models.
 pub fn planted_only(_: &Params, model: &DisorderModel) -> Result<(), String> {
     if !model.planted() {
         return Err("it follows the planted path, which needs a planted signal".into());
-    }
-    Ok(())
-}
-
-fn planted_start(params: &Params, model: &DisorderModel) -> Result<(), String> {
-    if params.str("init") == Some("planted") && !model.planted() {
-        return Err("init = \"planted\" needs a planted signal".into());
     }
     Ok(())
 }

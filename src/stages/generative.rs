@@ -1,18 +1,16 @@
 //! The generative sampler kinds, each driven by the Bayes-optimal (AMP)
 //! denoiser: `sample.diffusion` (stochastic localisation), `sample.flow`
-//! (stochastic interpolant, ODE or SDE), `sample.autoregressive` (sequential
-//! decimation), and `eval.denoiser-path` (AMP along the planted path from an
-//! uninformed and an informed start). Each emits its path traces with the
-//! state-evolution branches of the same path as companion series.
+//! (stochastic interpolant, ODE or SDE) and `sample.autoregressive`
+//! (sequential decimation). Each emits its path traces with the
+//! state-evolution branches of the same path as companion series. The AMP
+//! parameters here are shared with `eval.denoiser-path`.
 
 use anyhow::Result;
 
-use super::disorder::planted_only;
 use super::params::{self as p, choices, problem, Args, Choice, KindParams};
 use super::samples::{PathTrace, SampleChain, Samples, OUTPUT};
 use super::{Artifact, Kind, StageRun};
 use crate::amp::{Amp, AmpParams, Precision};
-use crate::eval::denoiser_path::{self as path_eval, planted_path, DenoiserPath};
 use crate::eval::se_model::se_model_of;
 use crate::models::Disorder;
 use crate::observe::Observer;
@@ -23,8 +21,7 @@ use crate::samplers::flow::{FlowSchedule, StochasticInterpolant};
 use crate::samplers::path::SamplerRun;
 use crate::theory;
 
-pub const DENOISER_PATH_OUTPUT: &str = "denoiser-path";
-const DISORDER_INPUT: &[InputSlot] = &[InputSlot { accepts: &[super::disorder::OUTPUT], arity: Arity::One }];
+pub(super) const DISORDER_INPUT: &[InputSlot] = &[InputSlot { accepts: &[super::disorder::OUTPUT], arity: Arity::One }];
 
 /// The denoiser driving a generative sampler (one so far).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -36,7 +33,7 @@ choices!(Denoiser { "amp" => Denoiser::Amp });
 choices!(Precision { "f32" => Precision::F32, "f64" => Precision::F64 });
 choices!(Order { "random" => Order::Random, "natural" => Order::Natural });
 
-const fn real(
+pub(super) const fn real(
     name: &'static str,
     min: f64,
     max: f64,
@@ -63,22 +60,22 @@ const DENOISER: ParamSpec = ParamSpec {
     unit: "",
     doc: "posterior-mean estimator (AMP with Onsager term)",
 };
-const PRECISION: ParamSpec = ParamSpec {
+pub(super) const PRECISION: ParamSpec = ParamSpec {
     name: "precision",
     kind: ParamKind::Choice(Precision::NAMES),
     default: Default::Str("f32"),
     unit: "",
     doc: "dense coupling storage for matrix AMP (the tensor is always f32)",
 };
-const DAMPING: ParamSpec = ParamSpec {
+pub(super) const DAMPING: ParamSpec = ParamSpec {
     name: "damping",
     kind: ParamKind::Float { min: 0.0, max: 1.0, min_open: false, max_open: true },
     default: Default::Float(0.2),
     unit: "",
     doc: "weight of the previous estimate in AMP's update",
 };
-const TOL: ParamSpec = real("tol", 0.0, 1.0, 1e-5, "", "AMP stops at max |change| < tol");
-const MAX_ITER: ParamSpec =
+pub(super) const TOL: ParamSpec = real("tol", 0.0, 1.0, 1e-5, "", "AMP stops at max |change| < tol");
+pub(super) const MAX_ITER: ParamSpec =
     p::int_param("max_iterations", 1, 100_000, 300, "iterations", "AMP iteration cap per solve");
 
 /// Examples: a tiny spiked tensor, then the kind.
@@ -199,45 +196,14 @@ pub const AUTOREGRESSIVE: Kind = Kind {
     example: example!("sample.autoregressive", "samples = 2\nblock = 3\norder = \"natural\"\nprecision = \"f64\"\n"),
 };
 
-pub const DENOISER_PATH: Kind = Kind {
-    spec: KindSpec {
-        name: "eval.denoiser-path",
-        version: 1,
-        summary: "AMP along y_t = t x* + W_t from an uninformed and an informed start, against both SE branches (the hysteresis window)",
-        output: DENOISER_PATH_OUTPUT,
-        inputs: DISORDER_INPUT,
-        params: &[
-            ParamSpec {
-                name: "t_min",
-                kind: ParamKind::Float { min: 0.0, max: 1e4, min_open: false, max_open: false },
-                default: Default::Float(0.0),
-                unit: "gamma^2",
-                doc: "first t",
-            },
-            real("t_max", 0.0, 1e4, 0.3, "gamma^2", "last t"),
-            p::int_param("t_points", 2, 10_000, 31, "points", "values of t"),
-            PRECISION,
-            DAMPING,
-            TOL,
-            MAX_ITER,
-        ],
-        exactly_one_of: &[],
-        check: p::check::<DenoiserPathParams>,
-    },
-    run: run_denoiser_path,
-    model: None,
-    input_model: Some(planted_only),
-    example: example!("eval.denoiser-path", "t_max = 1.0\nt_points = 3\n"),
-};
-
 /// How AMP runs, for every kind here.
-struct AmpArgs {
+pub(super) struct AmpArgs {
     precision: Precision,
     params: AmpParams,
 }
 
 impl AmpArgs {
-    fn parse(args: &Args) -> Result<AmpArgs, ParamProblem> {
+    pub(super) fn parse(args: &Args) -> Result<AmpArgs, ParamProblem> {
         Ok(AmpArgs {
             precision: args.choice("precision")?,
             params: AmpParams {
@@ -248,7 +214,7 @@ impl AmpArgs {
         })
     }
 
-    fn amp(&self, d: &Disorder) -> Amp {
+    pub(super) fn amp(&self, d: &Disorder) -> Amp {
         Amp::new(d, self.precision, self.params)
     }
 }
@@ -329,26 +295,8 @@ impl KindParams for AutoregressiveParams {
     }
 }
 
-struct DenoiserPathParams {
-    t_min: f64,
-    t_max: f64,
-    t_points: usize,
-    amp: AmpArgs,
-}
-
-impl KindParams for DenoiserPathParams {
-    const KIND: &'static KindSpec = &DENOISER_PATH.spec;
-    fn parse(args: &Args) -> Result<Self, ParamProblem> {
-        let (t_min, t_max) = (args.float("t_min")?, args.float("t_max")?);
-        if t_max <= t_min {
-            return Err(problem("t_max", format!("t_max ({t_max}) must exceed t_min ({t_min})")));
-        }
-        Ok(DenoiserPathParams { t_min, t_max, t_points: args.count("t_points")?, amp: AmpArgs::parse(args)? })
-    }
-}
-
 /// Emits the SE branches along the sampler's own path grid as `m_uninf` / `m_inf`.
-fn emit_se(d: &Disorder, path: theory::Path, grid: &[f64], observer: &dyn Observer) -> Vec<PathTrace> {
+pub(super) fn emit_se(d: &Disorder, path: theory::Path, grid: &[f64], observer: &dyn Observer) -> Vec<PathTrace> {
     let Some(model) = se_model_of(d).filter(|_| d.planted.is_some()) else { return Vec::new() };
     let mut grid: Vec<f64> = grid.iter().copied().filter(|t| t.is_finite() && *t >= 0.0).collect();
     grid.dedup();
@@ -443,34 +391,4 @@ fn run_autoregressive(run: &StageRun) -> Result<Artifact> {
         Decimation { order: p.order, block: p.block, trajectories: p.run.samples, batch: p.run.batch, seed: run.seed };
     let out = sampler.run(&p.run.amp.amp(d), run.observer)?;
     Ok(Artifact::Samples(to_samples(AUTOREGRESSIVE.spec.name, d, &out, se)))
-}
-
-fn run_denoiser_path(run: &StageRun) -> Result<Artifact> {
-    let (d, p) = (run.disorder()?, run.params::<DenoiserPathParams>()?);
-    let Some(x_star) = d.planted_f64() else {
-        anyhow::bail!("eval.denoiser-path needs a planted instance (not disorder.sk)")
-    };
-    let grid = theory::linspace(p.t_min, p.t_max, p.t_points);
-    let amp = p.amp.amp(d).with_reference(x_star.clone());
-    let points = planted_path(&amp, &x_star, &grid, run.seed, run.observer)?;
-    let se = se_model_of(d).and_then(|m| theory::se_path(&m, theory::Path::Diffusion, &grid).ok());
-    let out = path_eval::against_theory(&grid, &points, se.as_ref(), d.prior.rho());
-    for (i, &t) in out.t.iter().enumerate() {
-        run.observer.trace("overlap/AMP uninformed start", t, out.overlap_uninf[i]);
-        run.observer.trace("overlap/AMP informed start", t, out.overlap_inf[i]);
-        run.observer.trace("overlap/SE m_uninf", t, out.se_m_uninf[i]);
-        run.observer.trace("overlap/SE m_inf", t, out.se_m_inf[i]);
-    }
-    Ok(Artifact::DenoiserPath(out))
-}
-
-pub fn denoiser_path_summary(p: &DenoiserPath) -> serde_json::Value {
-    serde_json::json!({
-        "points": p.t.len(),
-        "hysteresis_window": p.window.map(|(a, b)| serde_json::json!([a, b])),
-        "se_spinodal_low_t": p.se_spinodal_low,
-        "se_first_order_t": p.se_first_order,
-        "se_spinodal_high_t": p.se_spinodal_high,
-        "max_gap": p.max_gap(),
-    })
 }

@@ -21,6 +21,7 @@
 pub mod artifact;
 mod classical;
 pub mod compare;
+mod denoiser_path;
 pub mod disorder;
 mod generative;
 pub mod params;
@@ -98,7 +99,7 @@ pub static REGISTRY: Registry = Registry(&[
     generative::DIFFUSION,
     generative::FLOW,
     generative::AUTOREGRESSIVE,
-    generative::DENOISER_PATH,
+    denoiser_path::DENOISER_PATH,
     compare::COMPARE,
     compare::AGGREGATE,
     theory::SE_PATH,
@@ -152,7 +153,7 @@ impl Catalog for Registry {
             let Some(model) = model_of(input.params) else { continue };
             accepts(params, &model).map_err(|why| InputProblem {
                 input: i,
-                message: format!("kind `{}` cannot use a {model} ({why})", kind.name),
+                message: format!("kind `{}` cannot use {model}: {why}", kind.name),
             })?;
         }
         Ok(())

@@ -201,3 +201,65 @@ pub fn delta(args: &Args, p: usize) -> Result<f64, ParamProblem> {
         _ => Err(problem("delta", "give exactly one of `delta`, `temperature`")),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline::schema::ParamSpec;
+    use crate::samplers::Init;
+
+    static SPEC: KindSpec = KindSpec {
+        name: "test.kind",
+        version: 1,
+        summary: "",
+        output: "x",
+        inputs: &[],
+        params: &[
+            int_param("count", 0, 10, 4, "", ""),
+            ParamSpec {
+                name: "init",
+                kind: ParamKind::Choice(Init::NAMES),
+                default: Default::Str("random"),
+                unit: "",
+                doc: "",
+            },
+            ParamSpec { name: "scale", kind: closed(0.0, 1.0), default: Default::None, unit: "", doc: "" },
+            ParamSpec { name: "size", kind: int(1, 9), default: Default::Required, unit: "", doc: "" },
+        ],
+        exactly_one_of: &[],
+        check: KindSpec::no_check,
+    };
+
+    fn args_of(values: &[(&str, ParamValue)]) -> Params {
+        Params(values.iter().map(|(k, v)| (k.to_string(), v.clone())).collect())
+    }
+
+    #[test]
+    fn defaults_come_from_the_spec_and_choices_parse() {
+        let params = args_of(&[("init", ParamValue::Str("planted".into()))]);
+        let args = Args { spec: &SPEC, params: &params };
+        assert_eq!(args.count("count").unwrap(), 4);
+        assert_eq!(args.choice::<Init>("init").unwrap(), Init::Planted);
+        assert_eq!(args.opt_float("scale").unwrap(), None);
+    }
+
+    #[test]
+    fn missing_wrong_typed_and_unknown_values_are_errors_not_fallbacks() {
+        let params = args_of(&[
+            ("init", ParamValue::Str("annealed".into())),
+            ("count", ParamValue::Float(2.0)),
+            ("scale", ParamValue::Str("big".into())),
+        ]);
+        let args = Args { spec: &SPEC, params: &params };
+        let e = args.choice::<Init>("init").unwrap_err();
+        assert_eq!(e.message, "parameter `init`: unknown value \"annealed\" (expected one of \"random\", \"planted\")");
+        assert_eq!(e.param, Some("init"));
+        assert!(args.count("count").unwrap_err().message.contains("expected an integer, found a number (2)"));
+        assert!(args.float("scale").unwrap_err().message.contains("expected a number, found a string"));
+        assert_eq!(args.int("size").unwrap_err().message, "parameter `size` is missing");
+        assert!(args.int("nope").unwrap_err().message.contains("kind `test.kind` has no parameter `nope`"));
+        let negative = args_of(&[("count", ParamValue::Int(-1))]);
+        let args = Args { spec: &SPEC, params: &negative };
+        assert!(args.count("count").unwrap_err().message.contains("must be >= 0"));
+    }
+}

@@ -228,7 +228,7 @@ impl Model {
                     *s = StageView::new(&event.stage);
                 }
                 s.kind = kind.clone();
-                s.key = key.clone();
+                s.key = key.hex();
                 s.inputs = inputs.clone();
                 s.params = flatten_params(params);
                 s.depth = depth;
@@ -305,7 +305,7 @@ mod tests {
     fn queued(inputs: &[&str]) -> EventBody {
         EventBody::Queued {
             kind: "k".into(),
-            key: "ab".repeat(32),
+            key: "ab".repeat(32).parse().unwrap(),
             inputs: inputs.iter().map(|s| s.to_string()).collect(),
             params: serde_json::json!({"n": 10, "prior": "rademacher"}),
         }

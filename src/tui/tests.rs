@@ -16,7 +16,7 @@ fn ev(stage: &str, time: f64, body: EventBody) -> Event {
 fn queued(kind: &str, inputs: &[&str], params: serde_json::Value) -> EventBody {
     EventBody::Queued {
         kind: kind.into(),
-        key: "3f2a9c1d2e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b".into(),
+        key: "3f2a9c1d2e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b".parse().unwrap(),
         inputs: inputs.iter().map(|s| s.to_string()).collect(),
         params,
     }
