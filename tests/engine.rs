@@ -92,7 +92,7 @@ impl Executor for Counting {
         };
         observer.trace("len", 0.0, values.len() as f64);
         observer.histogram("first", &[0.0, 1.0], &[values[0] % 7]);
-        Ok(Output { payload: codec::encode(&values), summary: serde_json::json!({"len": values.len()}) })
+        Ok(Output { payload: codec::encode(&values).into(), summary: serde_json::json!({"len": values.len()}) })
     }
 }
 

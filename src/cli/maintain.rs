@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 
 use super::{load, open_cache, stage_index};
-use crate::engine::codec;
 use crate::engine::{ContentKey, Executor};
 use crate::observe::Silent;
 use crate::stages::CatalogExecutor;
@@ -31,7 +30,7 @@ pub fn verify(path: &Path, cache_dir: &Path, only: Option<&str>) -> Result<i32> 
         let hash = inputs
             .map_err(anyhow::Error::from)
             .and_then(|inputs| CatalogExecutor.execute(stage, inputs, &Silent))
-            .map(|out| codec::hash_payload(&out.payload).to_hex().to_string());
+            .and_then(|out| Ok(out.payload.hash()?.0.to_hex().to_string()));
         match hash {
             Ok(h) if h == record.artifact_hash => {
                 println!("ok        {:<32} {}", stage.name, &h[..16]);
@@ -58,19 +57,25 @@ pub fn gc(pipelines: &[PathBuf], cache_dir: &Path, dry_run: bool) -> Result<i32>
         let (_, plan) = load(path)?;
         keep.extend(plan.stages.iter().map(|s| s.key));
     }
-    let cache = open_cache(cache_dir)?;
+    // Removing takes the cache exclusively: no run may be reading or writing it.
+    let cache = if dry_run { open_cache(cache_dir)? } else { crate::engine::Cache::open_exclusive(cache_dir)? };
     let (mut count, mut bytes) = (0, 0);
     for key in cache.keys().into_iter().filter(|k| !keep.contains(k)) {
         let size = cache.size_of(&key);
         let what = cache.record(&key).map_or("(no record)".to_string(), |r| format!("{} {}", r.kind, r.stage_name));
-        println!("{} {} {what} ({size} bytes)", if dry_run { "would remove" } else { "removed" }, key.short());
         if !dry_run {
-            cache.remove(&key)?;
+            cache.remove(&key).map_err(|e| anyhow::anyhow!("gc stopped after removing {count} objects: {e}"))?;
         }
+        println!("{} {} {what} ({size} bytes)", if dry_run { "would remove" } else { "removed" }, key.short());
         count += 1;
         bytes += size;
     }
-    cache.clean_tmp();
+    if !dry_run {
+        let temps = cache.clean_tmp();
+        if temps > 0 {
+            println!("removed {temps} temp files left by runs that died");
+        }
+    }
     let verb = if dry_run { "would free" } else { "freed" };
     println!(
         "{count} objects, {verb} {:.1} MiB; {} referenced objects kept",

@@ -2,6 +2,7 @@
 //! event stream and run log. It schedules opaque stages through `Executor` and
 //! knows nothing about physics.
 
+pub mod budget;
 pub mod codec;
 pub mod events;
 pub mod key;
@@ -16,4 +17,5 @@ pub use events::{Event, EventBody};
 pub use key::ContentKey;
 pub use plan::{Plan, PlannedStage};
 pub use scheduler::{CancelFlags, Executor, Outcome, Output, RunOptions};
+pub use codec::Payload;
 pub use store::{Cache, Lookup};

@@ -8,15 +8,17 @@ use std::sync::mpsc::Sender;
 use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 
+use super::codec::Payload;
 use super::events::{Event, EventBody};
 use super::plan::{Plan, PlannedStage};
 use super::record::{now, Record};
 use super::store::{Cache, Lookup};
 use crate::observe::{Cancelled, Observer};
 
-/// What a stage computation returns: the encoded artifact and its summary.
+/// What a stage computation returns: the artifact (encoded as it is
+/// written to the cache) and its summary.
 pub struct Output {
-    pub payload: Vec<u8>,
+    pub payload: Payload,
     pub summary: serde_json::Value,
 }
 
@@ -111,6 +113,8 @@ fn worker(
     shared: &Mutex<Shared>,
     wake: &Condvar,
 ) {
+    // This worker's share of the cores; its stages run inside it.
+    let pool = super::budget::worker_pool(plan, &options.selected, options.jobs);
     loop {
         let next = {
             let mut guard = shared.lock().unwrap_or_else(|p| p.into_inner());
@@ -130,7 +134,11 @@ fn worker(
                     .unwrap_or_else(|p| p.into_inner().0);
             }
         };
-        let outcome = process(plan, next, cache, executor, options, events);
+        let run = || process(plan, next, cache, executor, options, events);
+        let outcome = match &pool {
+            Some(pool) => pool.install(run),
+            None => run(),
+        };
         let mut guard = shared.lock().unwrap_or_else(|p| p.into_inner());
         guard.state[next] = State::Done;
         guard.outcomes[next] = outcome;

@@ -16,7 +16,7 @@ use anyhow::{bail, Context, Result};
 
 pub use artifact::Artifact;
 
-use crate::engine::{Executor, Output, PlannedStage};
+use crate::engine::{Executor, Output, Payload, PlannedStage};
 use crate::observe::Observer;
 use crate::pipeline::KindSpec;
 
@@ -45,12 +45,12 @@ pub struct CatalogExecutor;
 impl Executor for CatalogExecutor {
     fn execute(&self, stage: &PlannedStage, inputs: Vec<Vec<u8>>, observer: &dyn Observer) -> Result<Output> {
         let inputs: Vec<Artifact> = inputs
-            .iter()
+            .into_iter()
             .enumerate()
-            .map(|(i, bytes)| Artifact::decode(bytes).with_context(|| format!("decoding input {}", i + 1)))
+            .map(|(i, bytes)| Artifact::decode(&bytes).with_context(|| format!("decoding input {}", i + 1)))
             .collect::<Result<_>>()?;
         let artifact = compute(stage, &inputs, observer)?;
-        Ok(Output { summary: artifact.summary(), payload: artifact.encode() })
+        Ok(Output { summary: artifact.summary(), payload: Payload::value(artifact) })
     }
 }
 
