@@ -164,17 +164,20 @@ struct Serialized<T>(T);
 
 impl<T: Serialize + Send> Encode for Serialized<T> {
     fn encode_into(&self, out: &mut dyn Write) -> io::Result<()> {
-        // Buffer here, where the writer type is concrete: serde emits many small
-        // writes, and the layers below (hashing, the file) see 1 MiB chunks.
-        let mut buffered = BufWriter::with_capacity(ENCODE_BUFFER, out);
-        bincode::serde::encode_into_std_write(&self.0, &mut buffered, bincode::config::standard()).map_err(
-            |e| match e {
-                bincode::error::EncodeError::Io { inner, .. } => inner,
-                other => io::Error::other(format!("encoding the artifact: {other}")),
-            },
-        )?;
-        buffered.flush()
+        encode_into(&self.0, out)
     }
+}
+
+/// Encodes a value as a payload straight into a writer.
+pub fn encode_into<T: Serialize + ?Sized>(value: &T, out: &mut dyn Write) -> io::Result<()> {
+    // Buffer here, where the writer type is concrete: serde emits many small
+    // writes, and the layers below (hashing, the file) see 1 MiB chunks.
+    let mut buffered = BufWriter::with_capacity(ENCODE_BUFFER, out);
+    bincode::serde::encode_into_std_write(value, &mut buffered, bincode::config::standard()).map_err(|e| match e {
+        bincode::error::EncodeError::Io { inner, .. } => inner,
+        other => io::Error::other(format!("encoding the artifact: {other}")),
+    })?;
+    buffered.flush()
 }
 
 /// What a stage produces for the cache: bytes already encoded, or a value

@@ -113,8 +113,8 @@ fn worker(
     shared: &Mutex<Shared>,
     wake: &Condvar,
 ) {
-    // This worker's share of the cores; its stages run inside it.
-    let pool = super::budget::worker_pool(plan, &options.selected, options.jobs);
+    // This worker's share of the cores (built when it first gets a stage); its stages run inside it.
+    let pool = std::cell::OnceCell::new();
     loop {
         let next = {
             let mut guard = shared.lock().unwrap_or_else(|p| p.into_inner());
@@ -135,7 +135,7 @@ fn worker(
             }
         };
         let run = || process(plan, next, cache, executor, options, events);
-        let outcome = match &pool {
+        let outcome = match pool.get_or_init(|| super::budget::worker_pool(plan, &options.selected, options.jobs)) {
             Some(pool) => pool.install(run),
             None => run(),
         };
