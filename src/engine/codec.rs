@@ -93,11 +93,12 @@ pub fn frame_header(payload: &[u8]) -> ([u8; HEADER_LEN], blake3::Hash) {
 /// blake3 of a payload (multi-threaded for large payloads; same result either way).
 pub fn hash_payload(payload: &[u8]) -> blake3::Hash {
     let mut hasher = blake3::Hasher::new();
-    update(&mut hasher, payload);
+    hash_update(&mut hasher, payload);
     hasher.finalize()
 }
 
-fn update(hasher: &mut blake3::Hasher, bytes: &[u8]) {
+/// Feeds bytes to a hasher (on the current rayon pool when there are many).
+pub fn hash_update(hasher: &mut blake3::Hasher, bytes: &[u8]) {
     if bytes.len() >= PARALLEL_HASH_MIN {
         hasher.update_rayon(bytes);
     } else {
@@ -137,14 +138,14 @@ impl<W: Write> HashingWriter<W> {
 impl<W: Write> Write for HashingWriter<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let n = self.inner.write(buf)?;
-        update(&mut self.hasher, &buf[..n]);
+        hash_update(&mut self.hasher, &buf[..n]);
         self.written += n as u64;
         Ok(n)
     }
 
     fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
         self.inner.write_all(buf)?;
-        update(&mut self.hasher, buf);
+        hash_update(&mut self.hasher, buf);
         self.written += buf.len() as u64;
         Ok(())
     }
@@ -304,6 +305,7 @@ mod tests {
         let in_memory = encode(&d);
         let payload = Payload::value(d.clone());
         assert_eq!(payload.to_bytes().unwrap(), in_memory);
+        assert_eq!(decode::<crate::models::Disorder>(&in_memory).unwrap(), d);
         let (hash, len) = payload.hash().unwrap();
         assert_eq!((hash, len), (hash_payload(&in_memory), in_memory.len() as u64));
         assert_eq!(Payload::from(in_memory.clone()).hash().unwrap(), (hash, len));

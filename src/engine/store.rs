@@ -29,7 +29,7 @@ use std::time::{Duration, SystemTime};
 
 use thiserror::Error;
 
-use super::codec::{CodecError, HashingWriter, Header, Payload, HEADER_LEN};
+use super::codec::{self, CodecError, HashingWriter, Header, Payload, HEADER_LEN};
 use super::key::ContentKey;
 use super::record::Record;
 
@@ -206,7 +206,7 @@ impl Cache {
             })?;
         }
         let mut hasher = (!known).then(blake3::Hasher::new);
-        let mut chunk = Vec::new();
+        let mut chunk = Vec::with_capacity(if keep { 0 } else { header.payload_len.min(READ_CHUNK) as usize });
         let mut left = header.payload_len;
         while left > 0 {
             let take = left.min(READ_CHUNK);
@@ -218,11 +218,7 @@ impl Cache {
                 return Err(corrupt("artifact file shrank while being read".into()));
             }
             if let Some(h) = hasher.as_mut() {
-                if got >= 1 << 20 {
-                    h.update_rayon(&buf[start..]);
-                } else {
-                    h.update(&buf[start..]);
-                }
+                codec::hash_update(h, &buf[start..]);
             }
             left -= take;
         }
@@ -274,13 +270,16 @@ impl Cache {
         let dir = path.parent().expect("object paths have a parent");
         fs::create_dir_all(dir).map_err(io_err("creating", dir))?;
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("object");
-        let tmp = TempFile(self.root.join("tmp").join(format!("{name}.{}.{}.tmp", writer_id(), unique_suffix())));
-        let mut file = File::create(&tmp.0).map_err(io_err("creating", &tmp.0))?;
+        let mut tmp = TempFile {
+            path: self.root.join("tmp").join(format!("{name}.{}.{}.tmp", writer_id(), unique_suffix())),
+            renamed: false,
+        };
+        let mut file = File::create(&tmp.path).map_err(io_err("creating", &tmp.path))?;
         let value = fill(&mut file).map_err(io_err("writing", path))?;
         file.sync_all().map_err(io_err("syncing", path))?;
         drop(file);
-        fs::rename(&tmp.0, path).map_err(io_err("renaming into place", path))?;
-        std::mem::forget(tmp);
+        fs::rename(&tmp.path, path).map_err(io_err("renaming into place", path))?;
+        tmp.renamed = true;
         if let Ok(d) = File::open(dir) {
             let _ = d.sync_all();
         }
@@ -426,12 +425,17 @@ fn cache_lock(root: &Path, access: Access) -> Result<Option<File>, CacheError> {
     }
 }
 
-/// A temp file removed on drop unless it was renamed into place (then forgotten).
-struct TempFile(PathBuf);
+/// A temp file, removed on drop unless it was renamed into place.
+struct TempFile {
+    path: PathBuf,
+    renamed: bool,
+}
 
 impl Drop for TempFile {
     fn drop(&mut self) {
-        let _ = fs::remove_file(&self.0);
+        if !self.renamed {
+            let _ = fs::remove_file(&self.path);
+        }
     }
 }
 
@@ -492,7 +496,6 @@ fn unique_suffix() -> u64 {
 
 #[cfg(test)]
 mod tests {
-    use super::super::codec;
     use super::*;
 
     fn key(byte: u8) -> ContentKey {

@@ -21,7 +21,9 @@ pub fn serialize<S: Serializer>(values: &[f32], serializer: S) -> Result<S::Ok, 
 }
 
 pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<f32>, D::Error> {
-    deserializer.deserialize_byte_buf(F32Bytes)
+    // `bytes`, not `byte_buf`: a decoder reading from memory lends the bytes
+    // (no intermediate copy); one reading a stream hands over an owned buffer.
+    deserializer.deserialize_bytes(F32Bytes)
 }
 
 struct F32Bytes;
