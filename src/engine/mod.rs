@@ -13,9 +13,9 @@ pub mod scheduler;
 pub mod status;
 pub mod store;
 
+pub use codec::Payload;
 pub use events::{Event, EventBody};
 pub use key::ContentKey;
 pub use plan::{Plan, PlannedStage};
 pub use scheduler::{CancelFlags, Executor, Outcome, Output, RunOptions};
-pub use codec::Payload;
 pub use store::{Cache, Lookup};
