@@ -92,7 +92,7 @@ impl Executor for Counting {
         };
         observer.trace("len", 0.0, values.len() as f64);
         observer.histogram("first", &[0.0, 1.0], &[values[0] % 7]);
-        Ok(Output { payload: codec::encode(&values), summary: serde_json::json!({"len": values.len()}) })
+        Ok(Output { payload: codec::encode(&values).into(), summary: serde_json::json!({"len": values.len()}) })
     }
 }
 
@@ -303,7 +303,7 @@ fn forcing_a_nondeterministic_stage_warns_with_both_hashes_and_survives_a_malfor
     impl Executor for Drifts {
         fn execute(&self, _: &PlannedStage, _: Vec<Vec<u8>>, _: &dyn Observer) -> anyhow::Result<Output> {
             let n = self.0.fetch_add(1, Ordering::SeqCst);
-            Ok(Output { payload: codec::encode(&vec![n]), summary: serde_json::json!({}) })
+            Ok(Output { payload: codec::encode(&vec![n]).into(), summary: serde_json::json!({}) })
         }
     }
     let dir = tempfile::tempdir().unwrap();

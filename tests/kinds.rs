@@ -130,8 +130,9 @@ fn a_nan_in_a_result_is_a_stage_failure() {
                 burn_in = 0\nrecord_every = 2\n[stage.cmp]\nkind = \"eval.compare\"\ninputs = [\"inst\", \"mcmc\"]\n";
     let pipeline = Pipeline::from_source(&Source::new(Path::new("nan.toml"), text.into()), CATALOG).unwrap();
     let plan = Plan::new(&pipeline);
-    let disorder = CatalogExecutor.execute(&plan.stages[0], vec![], &Silent).unwrap().payload;
-    let samples = CatalogExecutor.execute(&plan.stages[1], vec![disorder.clone()], &Silent).unwrap().payload;
+    let disorder = CatalogExecutor.execute(&plan.stages[0], vec![], &Silent).unwrap().payload.to_bytes().unwrap();
+    let samples =
+        CatalogExecutor.execute(&plan.stages[1], vec![disorder.clone()], &Silent).unwrap().payload.to_bytes().unwrap();
     // The honest comparison succeeds and is finite.
     let good = CatalogExecutor.execute(&plan.stages[2], vec![disorder.clone(), samples.clone()], &Silent).unwrap();
     assert!(good.summary["samplers"][0]["energy_mean"].as_f64().is_some_and(f64::is_finite));

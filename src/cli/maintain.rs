@@ -110,7 +110,10 @@ fn verify_stage(plan: &Plan, cache: &Cache, i: usize) -> Verdict {
     }
     match execute_caught(&CatalogExecutor, stage, inputs, &Silent) {
         Ok(output) => {
-            let recomputed = ArtifactHash::from(codec::hash_payload(&output.payload));
+            let recomputed = match output.payload.hash() {
+                Ok((hash, _)) => ArtifactHash::from(hash),
+                Err(e) => return Verdict::Failed(format!("encoding the recomputed artifact: {e}")),
+            };
             if recomputed == record.artifact_hash {
                 Verdict::Identical(recomputed)
             } else {
@@ -128,20 +131,26 @@ pub fn gc(pipelines: &[PathBuf], cache_dir: &Path, dry_run: bool) -> Result<i32>
         let (_, plan) = load(path)?;
         keep.extend(plan.stages.iter().map(|s| s.key));
     }
-    let cache = open_cache(cache_dir)?;
+    // Removing takes the cache exclusively: no run may be reading or writing it.
+    let cache = if dry_run { open_cache(cache_dir)? } else { crate::engine::Cache::open_exclusive(cache_dir)? };
     let mut out = Stdout::lock();
     let (mut count, mut bytes) = (0, 0);
     for key in cache.keys().into_iter().filter(|k| !keep.contains(k)) {
         let size = cache.size_of(&key);
         let what = cache.record(&key).map_or("(no record)".to_string(), |r| format!("{} {}", r.kind, r.stage_name));
-        say!(out, "{} {} {what} ({size} bytes)", if dry_run { "would remove" } else { "removed" }, key.short());
         if !dry_run {
-            cache.remove(&key)?;
+            cache.remove(&key).map_err(|e| anyhow::anyhow!("gc stopped after removing {count} objects: {e}"))?;
         }
+        say!(out, "{} {} {what} ({size} bytes)", if dry_run { "would remove" } else { "removed" }, key.short());
         count += 1;
         bytes += size;
     }
-    cache.clean_tmp();
+    if !dry_run {
+        let temps = cache.clean_tmp();
+        if temps > 0 {
+            say!(out, "removed {temps} temp files left by runs that died");
+        }
+    }
     let verb = if dry_run { "would free" } else { "freed" };
     say!(
         out,

@@ -8,6 +8,7 @@ use std::sync::mpsc::Sender;
 use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 
+use super::codec::Payload;
 use super::events::{Event, EventBody};
 use super::key::ArtifactHash;
 use super::plan::{Plan, PlannedStage};
@@ -15,9 +16,10 @@ use super::record::{now, Record};
 use super::store::{Cache, Lookup};
 use crate::observe::{Cancelled, Observer};
 
-/// What a stage computation returns: the encoded artifact and its summary.
+/// What a stage computation returns: the artifact (encoded as it is
+/// written to the cache) and its summary.
 pub struct Output {
-    pub payload: Vec<u8>,
+    pub payload: Payload,
     pub summary: serde_json::Value,
 }
 
@@ -127,6 +129,8 @@ fn emit(events: &Sender<Event>, stage: &str, body: EventBody) {
 }
 
 fn worker(ctx: &Context, shared: &Mutex<Shared>, wake: &Condvar) {
+    // This worker's share of the cores (built when it first gets a stage); its stages run inside it.
+    let pool = std::cell::OnceCell::new();
     loop {
         let next = {
             let mut guard = shared.lock().unwrap_or_else(|p| p.into_inner());
@@ -146,7 +150,12 @@ fn worker(ctx: &Context, shared: &Mutex<Shared>, wake: &Condvar) {
                     .unwrap_or_else(|p| p.into_inner().0);
             }
         };
-        let outcome = process(ctx, next);
+        let run = || process(ctx, next);
+        let outcome =
+            match pool.get_or_init(|| super::budget::worker_pool(ctx.plan, &ctx.options.selected, ctx.options.jobs)) {
+                Some(pool) => pool.install(run),
+                None => run(),
+            };
         let mut guard = shared.lock().unwrap_or_else(|p| p.into_inner());
         guard.state[next] = State::Done;
         guard.outcomes[next] = outcome;

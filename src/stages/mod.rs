@@ -33,7 +33,7 @@ use anyhow::{anyhow, bail, Context, Result};
 pub use artifact::Artifact;
 pub use disorder::DisorderModel;
 
-use crate::engine::{Executor, Output, PlannedStage};
+use crate::engine::{Executor, Output, Payload, PlannedStage};
 use crate::models::Disorder;
 use crate::observe::Observer;
 use crate::pipeline::schema::{Catalog, InputFacts, InputProblem};
@@ -169,9 +169,9 @@ impl Executor for CatalogExecutor {
             .get(stage.kind)
             .ok_or_else(|| anyhow!("kind `{}` has no implementation in this build", stage.kind))?;
         let inputs: Vec<Artifact> = inputs
-            .iter()
+            .into_iter()
             .enumerate()
-            .map(|(i, bytes)| Artifact::decode(bytes).with_context(|| format!("decoding input {}", i + 1)))
+            .map(|(i, bytes)| Artifact::decode(&bytes).with_context(|| format!("decoding input {}", i + 1)))
             .collect::<Result<_>>()?;
         observer.checkpoint()?;
         let run = StageRun {
@@ -184,6 +184,6 @@ impl Executor for CatalogExecutor {
         };
         let artifact = (kind.run)(&run)?;
         artifact.check_finite().map_err(|why| anyhow!("the result is not a number: {why}"))?;
-        Ok(Output { summary: artifact.summary(), payload: artifact.encode() })
+        Ok(Output { summary: artifact.summary(), payload: Payload::value(artifact) })
     }
 }
