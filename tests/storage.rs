@@ -164,6 +164,8 @@ fn run_and_gc_remove_temp_files_of_dead_writers_only() {
     let dir = tempfile::tempdir().unwrap();
     let cache = dir.path().join("cache");
     let pipeline = write(dir.path(), "p.toml", "[pipeline]\n[stage.sk]\nkind = \"disorder.sk\"\nn = 20\nbeta = 0.5\n");
+    // A cache that an earlier run left (objects/ marks it as one), with temp files in tmp/.
+    std::fs::create_dir_all(cache.join("objects")).unwrap();
     std::fs::create_dir_all(cache.join("tmp")).unwrap();
     let host = host();
     let dead_file = format!("x.art.{dead}@{host}.1.tmp");
