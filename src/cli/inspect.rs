@@ -40,6 +40,9 @@ pub fn status(path: &Path, cache_dir: &Path, json_out: bool) -> Result<i32> {
             say!(out, "         - {reason}");
         }
     }
+    for line in crate::engine::runlog::unfinished_lines(cache.root()) {
+        println!("{line}");
+    }
     Ok(0)
 }
 
@@ -225,7 +228,7 @@ pub fn watch(cache_dir: &Path, run: &str) -> Result<i32> {
             let _ = follow(
                 &follower,
                 Duration::from_secs(3600),
-                || {},
+                || ControlFlow::Continue(()),
                 |event| {
                     if tx.send(event).is_err() {
                         ControlFlow::Break(())
@@ -239,8 +242,16 @@ pub fn watch(cache_dir: &Path, run: &str) -> Result<i32> {
         return Ok(0);
     }
     let mut reporter = Reporter::lines();
-    let quiet = || {
-        note(format_args!("(no new events for 10 s: the run may still be computing, or was killed; Ctrl-C to stop)"))
+    let mut dead = None;
+    let quiet = || match crate::engine::runlog::dead_reason(&path) {
+        Some(why) => {
+            dead = Some(why);
+            ControlFlow::Break(())
+        }
+        None => {
+            note(format_args!("(no new events for 10 s: the run may still be computing; Ctrl-C to stop)"));
+            ControlFlow::Continue(())
+        }
     };
     follow(&path, Duration::from_secs(10), quiet, |event| {
         reporter.show(&event);
@@ -251,5 +262,9 @@ pub fn watch(cache_dir: &Path, run: &str) -> Result<i32> {
         }
     })
     .with_context(|| format!("reading {}", path.display()))?;
+    if let Some(why) = dead {
+        note(format_args!("the run is dead: {why}; it will never finish (a new run takes over its stages)"));
+        return Ok(1);
+    }
     Ok(0)
 }

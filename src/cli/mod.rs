@@ -56,6 +56,9 @@ pub enum Command {
         /// Plain progress lines even on a terminal.
         #[arg(long)]
         headless: bool,
+        /// Start in the background (headless, output in the run's directory); print the run id.
+        #[arg(long)]
+        detach: bool,
     },
     /// Follow (or replay) a run log: RUN_ID or `latest`.
     Watch {
@@ -139,7 +142,8 @@ pub fn main() -> i32 {
 fn dispatch(cli: Cli) -> anyhow::Result<i32> {
     let cache_dir = cli.cache;
     match cli.command {
-        Command::Run { pipeline, jobs, force, headless } => run::run(&pipeline, &cache_dir, jobs, &force, headless),
+        Command::Run { pipeline, jobs, force, detach: true, .. } => run::detach(&pipeline, &cache_dir, jobs, &force),
+        Command::Run { pipeline, jobs, force, headless, .. } => run::run(&pipeline, &cache_dir, jobs, &force, headless),
         Command::Watch { run } => inspect::watch(&cache_dir, &run),
         Command::Status { pipeline, json } => inspect::status(&pipeline, &cache_dir, json),
         Command::Show { pipeline, stage, json } => inspect::show(&pipeline, &cache_dir, &stage, json),

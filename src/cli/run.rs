@@ -1,19 +1,25 @@
-//! `quench run`: plan, schedule, report, and leave a run log. On a terminal
-//! the TUI shows the run (keys can cancel or re-run stages); otherwise plain
-//! lines (or progress bars with `--headless` on a terminal). Ctrl-C cancels
-//! cooperatively (exit 130); a second Ctrl-C exits at once.
+//! `quench run`: plan, schedule, report, and leave a run log with a heartbeat.
+//! On a terminal the TUI shows the run (keys can cancel or re-run stages);
+//! otherwise plain lines (or progress bars with `--headless` on a terminal).
+//! Signals: SIGINT cancels cooperatively (exit 130), a second one exits at
+//! once; SIGTERM cancels and exits within `TERM_GRACE` whatever runs; SIGHUP
+//! (a dropped SSH session) makes the TUI let go of the terminal while the run
+//! goes on headless, its output in `runs/<id>/output.log`. `--detach` starts
+//! the run in the background the same way.
 
-use std::io::IsTerminal;
-use std::path::Path;
-use std::sync::atomic::Ordering;
-use std::sync::mpsc::{self, Receiver, Sender};
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 
 use super::output::{note, say, OutputError, Stdout};
 use super::{load, open_cache, stage_index};
-use crate::engine::runlog::{new_run_id, RunLog};
+use crate::engine::events::HEARTBEAT;
+use crate::engine::runlog::{host_name, new_run_id, RunLog};
 use crate::engine::scheduler::{self, CancelFlags, Outcome, RunOptions};
 use crate::engine::{Cache, Event, EventBody, Plan};
 use crate::report::progress::Reporter;
@@ -34,8 +40,13 @@ impl Session {
     /// One scheduler pass over the selected stages; returns ok / failed / cancelled.
     fn run_once(&self, events: &Sender<Event>, force: Vec<bool>, selected: Vec<bool>) -> (String, Vec<Outcome>) {
         let count = selected.iter().filter(|s| **s).count();
-        let started =
-            EventBody::RunStarted { run_id: self.run_id.clone(), pipeline: self.label.clone(), stages: count };
+        let started = EventBody::RunStarted {
+            run_id: self.run_id.clone(),
+            pipeline: self.label.clone(),
+            stages: count,
+            pid: std::process::id(),
+            host: host_name(),
+        };
         let _ = events.send(Event::now(&self.plan.pipeline, started));
         let options = RunOptions { jobs: self.jobs, force, selected: selected.clone(), cancel: &self.cancel };
         let outcomes = scheduler::run(&self.plan, &self.cache, &CatalogExecutor, &options, events);
@@ -52,6 +63,12 @@ impl Session {
     }
 }
 
+/// How long a run may take to stop after SIGTERM before the process exits anyway.
+pub const TERM_GRACE: Duration = Duration::from_secs(5);
+
+/// The environment variable a detached child reads its run id from.
+const RUN_ID_ENV: &str = "QUENCH_RUN_ID";
+
 pub fn run(path: &Path, cache_dir: &Path, jobs: Option<usize>, force: &[String], headless: bool) -> Result<i32> {
     let (pipeline, plan) = load(path)?;
     let mut forced = vec![false; plan.stages.len()];
@@ -63,16 +80,18 @@ pub fn run(path: &Path, cache_dir: &Path, jobs: Option<usize>, force: &[String],
     let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()).min(super::MAX_JOBS));
     let terminal = std::io::stdout().is_terminal() && std::io::stdin().is_terminal();
     let use_tui = terminal && !headless;
+    let run_id = std::env::var(RUN_ID_ENV).ok().filter(|id| valid_run_id(id)).unwrap_or_else(new_run_id);
     let session = Arc::new(Session {
         cancel: Arc::new(CancelFlags::new(plan.stages.len())),
-        run_id: new_run_id(),
+        run_id,
         label: path.display().to_string(),
         plan,
         cache,
         jobs,
     });
-    install_interrupt(session.cancel.clone());
     let mut log = RunLog::create(session.cache.root(), &session.run_id)?;
+    let output = log.path.with_file_name("output.log");
+    let signals = Signals::install(session.cancel.clone(), terminal, output)?;
     let mut reporter = match (use_tui, terminal) {
         (true, _) => None,
         (false, true) => Some(Reporter::bars()),
@@ -80,9 +99,25 @@ pub fn run(path: &Path, cache_dir: &Path, jobs: Option<usize>, force: &[String],
     };
     let (tx, rx) = mpsc::channel::<Event>();
     let (ui_tx, ui_rx) = mpsc::sync_channel::<Event>(10_000);
+    let hangup = signals.hangup.clone();
+    let pipeline_name = session.plan.pipeline.clone();
     let consumer = std::thread::spawn(move || {
-        for event in rx {
+        let mut last_write = Instant::now();
+        loop {
+            let event = match rx.recv_timeout(HEARTBEAT / 4) {
+                Ok(event) => event,
+                Err(RecvTimeoutError::Timeout) if last_write.elapsed() >= HEARTBEAT => {
+                    Event::now(&pipeline_name, EventBody::Heartbeat)
+                }
+                Err(RecvTimeoutError::Timeout) => continue,
+                Err(RecvTimeoutError::Disconnected) => break,
+            };
+            last_write = Instant::now();
             let _ = log.append(&event);
+            if reporter.is_none() && hangup.load(Ordering::SeqCst) {
+                // The TUI let go of the terminal: go on in plain lines (into output.log).
+                reporter = Some(Reporter::lines());
+            }
             match &mut reporter {
                 Some(r) => r.show(&event),
                 None => {
@@ -94,7 +129,7 @@ pub fn run(path: &Path, cache_dir: &Path, jobs: Option<usize>, force: &[String],
     });
     let all = vec![true; session.plan.stages.len()];
     let (status, outcomes) = if use_tui {
-        run_with_tui(&session, tx, ui_rx, forced)?
+        run_with_tui(&session, &signals, tx, ui_rx, forced)?
     } else {
         drop(ui_rx);
         let result = session.run_once(&tx, forced, all);
@@ -105,8 +140,8 @@ pub fn run(path: &Path, cache_dir: &Path, jobs: Option<usize>, force: &[String],
     // The summary goes to stderr even when stdout was closed; a run's own
     // failure outranks the lost output in the exit code.
     let printed = print_reports(&session, &outcomes);
-    print_outcomes(&session.plan, &outcomes);
     note(format_args!("run log: {}", log_path.display()));
+    print_outcomes(&session.plan, &outcomes, &status);
     match status.as_str() {
         "cancelled" => Ok(130),
         "failed" => Ok(1),
@@ -114,10 +149,167 @@ pub fn run(path: &Path, cache_dir: &Path, jobs: Option<usize>, force: &[String],
     }
 }
 
+/// `quench run --detach`: checks the pipeline, then starts the same run
+/// headless in the background (its own process group, so the terminal's
+/// signals do not reach it; output in `runs/<id>/output.log`), prints the run
+/// id and how to watch it, and returns at once.
+pub fn detach(path: &Path, cache_dir: &Path, jobs: Option<usize>, force: &[String]) -> Result<i32> {
+    use std::os::unix::process::CommandExt;
+    let (pipeline, _) = load(path)?;
+    for name in force {
+        stage_index(&pipeline, name)?;
+    }
+    if jobs == Some(0) {
+        return Err(super::InvalidInput("--jobs must be at least 1".into()).into());
+    }
+    let cache = open_cache(cache_dir)?;
+    let run_id = new_run_id();
+    let dir = cache.root().join("runs").join(&run_id);
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let output_path = dir.join("output.log");
+    let output = std::fs::File::create(&output_path).with_context(|| format!("creating {}", output_path.display()))?;
+    let mut command = std::process::Command::new(std::env::current_exe().context("finding the quench binary")?);
+    command.arg("--cache").arg(cache_dir).arg("run").arg(path).arg("--headless");
+    if let Some(jobs) = jobs {
+        command.arg("--jobs").arg(jobs.to_string());
+    }
+    for name in force {
+        command.arg("--force").arg(name);
+    }
+    let child = command
+        .env(RUN_ID_ENV, &run_id)
+        .stdin(std::process::Stdio::null())
+        .stdout(output.try_clone()?)
+        .stderr(output)
+        .process_group(0)
+        .spawn()
+        .context("starting the background run")?;
+    // Wait (briefly) for its run log, so `watch` works as soon as we return.
+    let log = dir.join("events.jsonl");
+    let clock = Instant::now();
+    while !log.exists() && clock.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let cache_arg = cache_dir.display();
+    say_out(&format!(
+        "run {run_id} started in the background (pid {})\n  watch it:  quench --cache {cache_arg} watch {run_id}\n  output:    {}",
+        child.id(),
+        output_path.display()
+    ));
+    Ok(0)
+}
+
+/// Run ids name a directory: keep them to a safe alphabet.
+fn valid_run_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 100
+        && id.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        && id != "latest"
+}
+
+/// Prints a line on stderr; a closed or hung-up terminal is not an error.
+fn say(text: &str) {
+    let _ = writeln!(std::io::stderr(), "{text}");
+}
+
+/// Prints a line on stdout; a closed pipe or hung-up terminal is not an error.
+fn say_out(text: &str) {
+    let _ = writeln!(std::io::stdout(), "{text}");
+}
+
+/// The signal handling of one run (a thread reading SIGINT, SIGTERM, SIGHUP).
+struct Signals {
+    /// Set on SIGHUP: the terminal is gone; the TUI lets go of it.
+    hangup: Arc<AtomicBool>,
+    /// Set while the TUI owns the terminal (messages would write over it).
+    tui: Arc<AtomicBool>,
+}
+
+impl Signals {
+    fn install(cancel: Arc<CancelFlags>, terminal: bool, output: PathBuf) -> Result<Signals> {
+        use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+        let mut incoming =
+            signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]).context("installing the signal handlers")?;
+        let signals = Signals { hangup: Arc::new(AtomicBool::new(false)), tui: Arc::new(AtomicBool::new(false)) };
+        let (hangup, tui) = (signals.hangup.clone(), signals.tui.clone());
+        std::thread::spawn(move || {
+            let leave = |code: i32| {
+                if tui.load(Ordering::SeqCst) {
+                    let _ = ratatui::try_restore();
+                }
+                std::process::exit(code);
+            };
+            let mut terminating = false;
+            for signal in incoming.forever() {
+                match signal {
+                    SIGHUP => {
+                        if terminal && !hangup.load(Ordering::SeqCst) {
+                            redirect_output(&output);
+                            say("terminal hung up: the run goes on headless; `quench watch latest` re-attaches");
+                        }
+                        hangup.store(true, Ordering::SeqCst);
+                    }
+                    SIGINT => {
+                        if cancel.all.swap(true, Ordering::SeqCst) {
+                            leave(130);
+                        }
+                        if !tui.load(Ordering::SeqCst) {
+                            say("\ninterrupted: stopping running stages (Ctrl-C again to exit at once)");
+                        }
+                    }
+                    _ => {
+                        // SIGTERM: cancel, and exit after a grace period whatever still runs.
+                        cancel.all.store(true, Ordering::SeqCst);
+                        if terminating {
+                            leave(143);
+                        }
+                        terminating = true;
+                        let tui = tui.clone();
+                        std::thread::spawn(move || {
+                            std::thread::sleep(TERM_GRACE);
+                            if tui.load(Ordering::SeqCst) {
+                                let _ = ratatui::try_restore();
+                            }
+                            say("terminated: the run did not stop in time; exiting");
+                            std::process::exit(143);
+                        });
+                    }
+                }
+            }
+        });
+        Ok(signals)
+    }
+}
+
+/// Points stdout and stderr at `path` (the terminal is gone; writing to it
+/// would fail), appending; and stdin at an empty non-blocking pipe whose
+/// writer stays open. A hung-up terminal reads as endless end-of-file, on
+/// which crossterm's key reader spins forever (it only leaves its read loop
+/// on "would block"); the pipe gives it exactly that.
+fn redirect_output(path: &Path) {
+    use std::os::fd::AsRawFd;
+    let mut pipe = [0; 2];
+    // SAFETY: pipe2 fills two descriptors; dup2 puts the read end on stdin.
+    // The write end is deliberately never closed (a closed writer reads as EOF).
+    unsafe {
+        if libc::pipe2(pipe.as_mut_ptr(), libc::O_NONBLOCK | libc::O_CLOEXEC) == 0 {
+            libc::dup2(pipe[0], libc::STDIN_FILENO);
+            libc::close(pipe[0]);
+        }
+    }
+    let Ok(file) = std::fs::OpenOptions::new().create(true).append(true).open(path) else { return };
+    // SAFETY: dup2 onto the standard descriptors; `file` stays open until both are done.
+    unsafe {
+        libc::dup2(file.as_raw_fd(), libc::STDOUT_FILENO);
+        libc::dup2(file.as_raw_fd(), libc::STDERR_FILENO);
+    }
+}
+
 /// Runs the pipeline on a worker thread while the TUI shows it; the TUI's
 /// controls cancel stages or queue forced re-runs. Quitting cancels what runs.
 fn run_with_tui(
     session: &Arc<Session>,
+    signals: &Signals,
     tx: Sender<Event>,
     ui_rx: Receiver<Event>,
     forced: Vec<bool>,
@@ -146,13 +338,21 @@ fn run_with_tui(
             last
         })
     };
-    let shown = tui::run(&session.label, ui_rx, Some(ctl_tx));
-    // The TUI has quit: stop what still runs, then wait for the worker.
-    session.cancel.all.store(true, Ordering::SeqCst);
+    signals.tui.store(true, Ordering::SeqCst);
+    let shown = tui::run_until(&session.label, ui_rx, Some(ctl_tx), &signals.hangup);
+    signals.tui.store(false, Ordering::SeqCst);
+    if let Err(e) = &shown {
+        // The terminal failed under the TUI (usually a hang-up a moment before
+        // its signal): the run goes on headless rather than dying with it.
+        say(&format!("the terminal failed ({e}): the run goes on headless"));
+        signals.hangup.store(true, Ordering::SeqCst);
+    }
+    if !signals.hangup.load(Ordering::SeqCst) {
+        // The user quit: stop what still runs.
+        session.cancel.all.store(true, Ordering::SeqCst);
+    }
     let _ = dispatcher.join();
-    let (status, outcomes) = worker.join().map_err(|_| anyhow::anyhow!("the scheduler thread panicked"))?;
-    shown?;
-    Ok((status, outcomes))
+    worker.join().map_err(|_| anyhow::anyhow!("the scheduler thread panicked"))
 }
 
 fn dispatch_controls(session: &Session, controls: Receiver<Control>, reruns: Sender<usize>) {
@@ -194,17 +394,8 @@ fn print_reports(session: &Session, outcomes: &[Outcome]) -> Result<(), OutputEr
     Ok(())
 }
 
-/// First Ctrl-C: cancel cooperatively. Second: exit now.
-fn install_interrupt(cancel: Arc<CancelFlags>) {
-    let _ = ctrlc::set_handler(move || {
-        if cancel.all.swap(true, Ordering::SeqCst) {
-            std::process::exit(130);
-        }
-        eprintln!("\ninterrupted: stopping running stages (Ctrl-C again to exit at once)");
-    });
-}
-
-fn print_outcomes(plan: &Plan, outcomes: &[Outcome]) {
+/// The last lines: failures, then the run's status and counts.
+fn print_outcomes(plan: &Plan, outcomes: &[Outcome], status: &str) {
     let (mut cached, mut computed, mut other) = (0, 0, 0);
     for (stage, outcome) in plan.stages.iter().zip(outcomes) {
         match outcome {
@@ -217,5 +408,8 @@ fn print_outcomes(plan: &Plan, outcomes: &[Outcome]) {
             Outcome::Cancelled(_) | Outcome::NotRun => other += 1,
         }
     }
-    note(format_args!("{} stages: {computed} computed, {cached} cached, {other} not done", plan.stages.len()));
+    note(format_args!(
+        "run {status}: {} stages, {computed} computed, {cached} cached, {other} not done",
+        plan.stages.len()
+    ));
 }

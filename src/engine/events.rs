@@ -17,12 +17,19 @@ pub struct Event {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum EventBody {
-    /// A run began: its id, pipeline file and stage count.
+    /// A run began: its id, pipeline file and stage count, and the process
+    /// writing the log (`pid` on `host`), so readers can tell a dead writer.
     RunStarted {
         run_id: String,
         pipeline: String,
         stages: usize,
+        #[serde(default)]
+        pid: u32,
+        #[serde(default)]
+        host: String,
     },
+    /// The writer is alive (sent every `HEARTBEAT` while a run lasts).
+    Heartbeat,
     /// A stage is part of the run; `inputs` are stage names, `params` its canonical parameters.
     Queued {
         kind: String,
@@ -51,6 +58,11 @@ pub enum EventBody {
         level: String,
         message: String,
     },
+    /// The finished stage's artifact summary (sent just before `finished`):
+    /// what the monitor's Results view reads, never computing anything itself.
+    Summary {
+        summary: serde_json::Value,
+    },
     Finished {
         cached: bool,
         artifact_hash: super::key::ArtifactHash,
@@ -67,6 +79,12 @@ pub enum EventBody {
         status: String,
     },
 }
+
+/// How often a running process writes `heartbeat` to its run log.
+pub const HEARTBEAT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// A run log silent for this long while its run has not finished has lost its writer.
+pub const STALE_AFTER: f64 = 10.0;
 
 impl Event {
     pub fn now(stage: &str, body: EventBody) -> Event {

@@ -231,6 +231,7 @@ fn cached(ctx: &Context, stage: &PlannedStage, warned: &mut bool) -> Option<Outc
             for body in ctx.cache.replay(&stage.key) {
                 ctx.emit(stage, body);
             }
+            ctx.emit(stage, EventBody::Summary { summary: record.summary.clone() });
             ctx.emit(
                 stage,
                 EventBody::Finished { cached: true, artifact_hash: record.artifact_hash, wall_ms: record.wall_ms },
@@ -306,6 +307,7 @@ fn compute(ctx: &Context, i: usize) -> Outcome {
                 );
                 ctx.emit(stage, log_body("warn", &message));
             }
+            ctx.emit(stage, EventBody::Summary { summary: record.summary.clone() });
             ctx.emit(stage, EventBody::Finished { cached: false, artifact_hash: hash, wall_ms });
             Outcome::Computed
         }

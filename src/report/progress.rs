@@ -1,5 +1,7 @@
 //! Headless progress: one plain line per stage event when stdout is not a
-//! terminal (logs, CI, nohup), progress bars (indicatif) when it is.
+//! terminal (logs, CI, nohup), progress bars (indicatif) when it is. Plain
+//! lines add a heartbeat line with every running stage's progress at least
+//! every `BEAT_LINE` of run time, so a long stage never looks like a dead one.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -8,15 +10,73 @@ use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
 use crate::engine::{Event, EventBody};
 
+/// Run time between two heartbeat lines of the plain reporter (at most).
+pub const BEAT_LINE: f64 = 30.0;
+
 /// Consumes events and shows them.
 pub enum Reporter {
-    Lines { start: f64, last_decile: HashMap<String, u64> },
+    Lines(Lines),
     Bars { multi: MultiProgress, bars: HashMap<String, ProgressBar> },
+}
+
+/// The plain-line reporter's state. Times are relative to the first event
+/// seen, so replays of old run logs start at 0.
+#[derive(Default)]
+pub struct Lines {
+    start: Option<f64>,
+    last_decile: HashMap<String, u64>,
+    /// Running stages in start order, with their latest progress.
+    running: Vec<(String, Option<(u64, u64)>)>,
+    last_beat: f64,
+}
+
+impl Lines {
+    /// The lines an event adds (possibly none, possibly a heartbeat too).
+    pub fn lines(&mut self, event: &Event) -> Vec<String> {
+        let start = *self.start.get_or_insert(event.time);
+        if self.last_beat < start {
+            self.last_beat = start;
+        }
+        self.track(event);
+        let mut out = Vec::new();
+        let at = |time: f64, stage: &str, text: &str| format!("{:>8.2}s  {stage:<28} {text}", (time - start).max(0.0));
+        if let Some(text) = line(event, &mut self.last_decile) {
+            out.push(at(event.time, &event.stage, &text));
+        }
+        if event.time - self.last_beat >= BEAT_LINE {
+            self.last_beat = event.time;
+            if !self.running.is_empty() {
+                let parts: Vec<String> = self
+                    .running
+                    .iter()
+                    .map(|(name, p)| match p {
+                        Some((d, t)) if *t > 0 => format!("{name} {}% ({d}/{t})", d * 100 / t),
+                        _ => format!("{name} started"),
+                    })
+                    .collect();
+                out.push(at(event.time, "heartbeat", &parts.join(" · ")));
+            }
+        }
+        out
+    }
+
+    fn track(&mut self, event: &Event) {
+        let position = self.running.iter().position(|(n, _)| *n == event.stage);
+        match (&event.body, position) {
+            (EventBody::Started, None) => self.running.push((event.stage.clone(), None)),
+            (EventBody::Progress { done, total }, Some(i)) => self.running[i].1 = Some((*done, *total)),
+            (EventBody::Finished { .. } | EventBody::Failed { .. } | EventBody::Cancelled { .. }, Some(i)) => {
+                self.running.remove(i);
+            }
+            (EventBody::RunFinished { .. }, _) => self.running.clear(),
+            _ => {}
+        }
+    }
 }
 
 impl Reporter {
     pub fn lines() -> Reporter {
-        Reporter::Lines { start: crate::engine::record::now(), last_decile: HashMap::new() }
+        Reporter::Lines(Lines::default())
     }
 
     pub fn bars() -> Reporter {
@@ -25,10 +85,10 @@ impl Reporter {
 
     pub fn show(&mut self, event: &Event) {
         match self {
-            Reporter::Lines { start, last_decile } => {
-                if let Some(text) = line(event, last_decile) {
-                    let mut out = std::io::stdout().lock();
-                    let _ = writeln!(out, "{:>8.2}s  {:<28} {text}", event.time - *start, event.stage);
+            Reporter::Lines(lines) => {
+                let mut out = std::io::stdout().lock();
+                for text in lines.lines(event) {
+                    let _ = writeln!(out, "{text}");
                 }
             }
             Reporter::Bars { multi, bars } => show_bar(multi, bars, event),
@@ -40,7 +100,9 @@ impl Reporter {
 /// and progress that did not cross a 10% step.
 fn line(event: &Event, last_decile: &mut HashMap<String, u64>) -> Option<String> {
     Some(match &event.body {
-        EventBody::RunStarted { run_id, pipeline, stages } => format!("run {run_id}: {pipeline}, {stages} stages"),
+        EventBody::RunStarted { run_id, pipeline, stages, pid, host } => {
+            format!("run {run_id}: {pipeline}, {stages} stages (pid {pid} on {host})")
+        }
         EventBody::Queued { kind, .. } => format!("queued     {kind}"),
         EventBody::Started => "started".into(),
         EventBody::Progress { done, total } => {
@@ -52,7 +114,9 @@ fn line(event: &Event, last_decile: &mut HashMap<String, u64>) -> Option<String>
             *last = decile;
             format!("progress   {done}/{total} ({}%)", decile * 10)
         }
-        EventBody::Trace { .. } | EventBody::Histogram { .. } => return None,
+        EventBody::Trace { .. } | EventBody::Histogram { .. } | EventBody::Heartbeat | EventBody::Summary { .. } => {
+            return None
+        }
         EventBody::Log { level, message } => format!("{level:<10} {message}"),
         EventBody::Finished { cached: true, artifact_hash, .. } => {
             format!("cached     {}", artifact_hash.short())
@@ -116,5 +180,45 @@ pub fn format_ms(ms: u64) -> String {
         0..1000 => format!("{ms} ms"),
         1000..60_000 => format!("{:.1} s", ms as f64 / 1000.0),
         _ => format!("{} min {:02} s", ms / 60_000, ms / 1000 % 60),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(stage: &str, time: f64, body: EventBody) -> Event {
+        Event { time, stage: stage.into(), body }
+    }
+
+    #[test]
+    fn replayed_times_start_at_zero() {
+        // An old log replayed now: times are relative to its first event, never negative.
+        let mut lines = Lines::default();
+        let first = lines.lines(&ev("a", 1_000.0, EventBody::Started));
+        let later = lines.lines(&ev("a", 1_104.75, EventBody::Failed { error: "x".into() }));
+        assert!(first[0].trim_start().starts_with("0.00s"), "{first:?}");
+        assert!(later[0].trim_start().starts_with("104.75s"), "{later:?}");
+    }
+
+    #[test]
+    fn a_heartbeat_line_shows_running_progress_every_30_s() {
+        let mut lines = Lines::default();
+        let mut beats = Vec::new();
+        lines.lines(&ev("sl", 0.0, EventBody::Started));
+        for k in 1..=60 {
+            // Progress below the 10% step prints nothing; heartbeats arrive every 2 s.
+            let t = 2.0 * k as f64;
+            beats.extend(lines.lines(&ev("sl", t, EventBody::Progress { done: k, total: 100_000 })));
+            beats.extend(lines.lines(&ev("p", t, EventBody::Heartbeat)));
+        }
+        assert_eq!(beats.len(), 4, "{beats:?}");
+        assert!(beats[0].contains("heartbeat") && beats[0].contains("sl 0% (15/100000)"), "{beats:?}");
+        lines.lines(&ev(
+            "sl",
+            121.0,
+            EventBody::Finished { cached: false, artifact_hash: crate::engine::ArtifactHash([0xab; 32]), wall_ms: 1 },
+        ));
+        assert!(lines.lines(&ev("p", 200.0, EventBody::Heartbeat)).is_empty(), "nothing runs: no heartbeat line");
     }
 }

@@ -41,14 +41,15 @@ pub struct Decimation {
 impl Decimation {
     /// Runs all trajectories in parallel; the path traces are against `theta`.
     pub fn run<D: PosteriorMean>(&self, oracle: &D, observer: &dyn Observer) -> Result<SamplerRun, Cancelled> {
-        run_trajectories(self.trajectories, self.batch, self.seed, observer, |rngs| {
-            trajectories(oracle, self.order, self.block, rngs, observer)
+        run_trajectories(self.trajectories, self.batch, self.seed, observer, |rngs, steps| {
+            trajectories(oracle, self.order, self.block, rngs, steps)
         })
     }
 }
 
 /// Decimation trajectories in lock step, one per generator in `rngs` (each
-/// first draws its order when `order` is random).
+/// first draws its order when `order` is random); `progress(b, blocks)` after
+/// each block of sites is fixed.
 pub fn trajectories<D: PosteriorMean>(
     oracle: &D,
     order: Order,
@@ -69,7 +70,8 @@ pub fn trajectories<D: PosteriorMean>(
         }
     };
     solve_and_record(&mut states, &fixed, 0.0);
-    for start in (0..n).step_by(block) {
+    let blocks = n.div_ceil(block) as u64;
+    for (b, start) in (0..n).step_by(block).enumerate() {
         observer.checkpoint()?;
         let end = (start + block).min(n);
         for (c, rng) in rngs.iter_mut().enumerate() {
@@ -80,6 +82,7 @@ pub fn trajectories<D: PosteriorMean>(
             }
         }
         solve_and_record(&mut states, &fixed, end as f64 / n as f64);
+        observer.progress(b as u64 + 1, blocks);
     }
     Ok(recorders.into_iter().zip(&fixed).map(|(recorder, f)| recorder.finish(sample(oracle.prior(), f))).collect())
 }

@@ -64,14 +64,15 @@ impl StochasticLocalization {
     /// then emits the mean path traces against `t`.
     pub fn run<D: PosteriorMean>(&self, oracle: &D, observer: &dyn Observer) -> Result<SamplerRun, Cancelled> {
         let times = self.schedule.times();
-        run_trajectories(self.trajectories, self.batch, self.seed, observer, |rngs| {
-            trajectories(oracle, &times, rngs, observer)
+        run_trajectories(self.trajectories, self.batch, self.seed, observer, |rngs, steps| {
+            trajectories(oracle, &times, rngs, steps)
         })
     }
 }
 
 /// SL trajectories in lock step on the grid `times` (from `y = 0` at
-/// `times[0]`), one per generator in `rngs`.
+/// `times[0]`), one per generator in `rngs`; `progress(k, times.len())` after
+/// each time step.
 pub fn trajectories<D: PosteriorMean>(
     oracle: &D,
     times: &[f64],
@@ -91,6 +92,7 @@ pub fn trajectories<D: PosteriorMean>(
                 euler_maruyama(y, x_hat, t_next - t, rng);
             }
         }
+        observer.progress(k as u64 + 1, times.len() as u64);
     }
     let finish = states.iter().zip(recorders).zip(rngs.iter_mut());
     Ok(finish.map(|((state, recorder), rng)| recorder.finish(oracle.draw_all(state, rng))).collect())

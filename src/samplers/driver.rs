@@ -1,7 +1,8 @@
 //! Runs independent chains in lock-step blocks: within a block every chain
 //! advances on its own (in parallel, each with its own stream), between blocks
 //! the caller reports chain-averaged traces and progress. Each chain checks for
-//! cancellation every sweep. Blocking never touches a chain's random stream,
+//! cancellation every sweep, and the first chain reports progress every sweep,
+//! so a long block (or a starved thread pool) never freezes the count. Blocking never touches a chain's random stream,
 //! so the result does not depend on the block size or the thread count.
 
 use std::ops::Range;
@@ -41,12 +42,15 @@ pub fn lockstep<W: Walker>(
     observer.progress(0, total);
     while done < total {
         let end = (done + block.max(1)).min(total);
-        walkers.par_iter_mut().try_for_each(|w| {
+        walkers.par_iter_mut().enumerate().try_for_each(|(c, w)| {
             for t in done + 1..=end {
                 observer.checkpoint()?;
                 w.advance();
                 if schedule.records_at(t) {
                     w.record(t);
+                }
+                if c == 0 && t < end {
+                    observer.progress(t, total);
                 }
             }
             Ok(())

@@ -77,14 +77,15 @@ impl StochasticInterpolant {
     /// Runs all trajectories in parallel; the path traces are against `t = gamma2(s)`.
     pub fn run<D: PosteriorMean>(&self, oracle: &D, observer: &dyn Observer) -> Result<SamplerRun, Cancelled> {
         let grid = self.schedule.grid();
-        run_trajectories(self.trajectories, self.batch, self.seed, observer, |rngs| {
-            trajectories(oracle, &grid, self.noise, rngs, observer)
+        run_trajectories(self.trajectories, self.batch, self.seed, observer, |rngs, steps| {
+            trajectories(oracle, &grid, self.noise, rngs, steps)
         })
     }
 }
 
 /// Flow trajectories in lock step on the grid `grid` of `s` values, each
-/// from its own `x = z` (drawn first from its generator in `rngs`).
+/// from its own `x = z` (drawn first from its generator in `rngs`);
+/// `progress(k, grid.len())` after each step.
 pub fn trajectories<D: PosteriorMean>(
     oracle: &D,
     grid: &[f64],
@@ -112,6 +113,7 @@ pub fn trajectories<D: PosteriorMean>(
                 euler_step(x, d, s, s_next - s, noise, rng);
             }
         }
+        observer.progress(k as u64 + 1, grid.len() as u64);
     }
     let finish = states.iter().zip(recorders).zip(rngs.iter_mut());
     Ok(finish.map(|((state, recorder), rng)| recorder.finish(oracle.draw_all(state, rng))).collect())

@@ -1,10 +1,12 @@
 //! What the oracle-driven samplers (diffusion, flow, autoregressive) share:
 //! the per-trajectory record of the path (`|x̂|^2/N`, `x̂ . x_final / N`, AMP
 //! iterations, against the path parameter `t = gamma2` or `theta`), running
-//! trajectories in parallel on their own seeded streams, and the averaged
-//! path traces sent to the observer.
+//! trajectories in parallel on their own seeded streams, the progress of all
+//! trajectories counted in steps (each batch reports every step it takes), and
+//! the averaged path traces sent to the observer.
 
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
 
 use rayon::prelude::*;
 
@@ -110,10 +112,46 @@ impl PathRecorder {
     }
 }
 
+/// One batch's view of the run's observer: the batch reports
+/// `progress(step, steps)` after each step of its lock-step loop, and the run's
+/// progress is the steps all trajectories have taken, of `count * steps`,
+/// reported in increasing order whatever the batches' interleaving.
+struct BatchSteps<'a> {
+    run: &'a dyn Observer,
+    /// Trajectory-steps done by all batches (the lock orders the reports).
+    done: &'a Mutex<u64>,
+    count: u64,
+    width: u64,
+    /// The last step this batch reported.
+    step: AtomicU64,
+}
+
+impl Observer for BatchSteps<'_> {
+    fn progress(&self, step: u64, steps: u64) {
+        let new = step.saturating_sub(self.step.swap(step, Ordering::Relaxed));
+        let mut done = self.done.lock().unwrap_or_else(|p| p.into_inner());
+        *done += new * self.width;
+        self.run.progress(*done, self.count * steps);
+    }
+    fn trace(&self, series: &str, x: f64, y: f64) {
+        self.run.trace(series, x, y);
+    }
+    fn histogram(&self, name: &str, edges: &[f64], counts: &[u64]) {
+        self.run.histogram(name, edges, counts);
+    }
+    fn log(&self, message: &str) {
+        self.run.log(message);
+    }
+    fn cancelled(&self) -> bool {
+        self.run.cancelled()
+    }
+}
+
 /// Runs `count` trajectories, `batch` at a time in lock step (one oracle call
 /// per step serves the whole batch), batches in parallel. Trajectory `s` draws
 /// from `rng::stream(seed, "trajectory", s)`; the result is in trajectory order
-/// and independent of the thread count.
+/// and independent of the thread count. `run_batch` gets an observer to report
+/// `progress(step, steps)` on after each step.
 pub(crate) fn run_trajectories<F>(
     count: usize,
     batch: usize,
@@ -122,10 +160,10 @@ pub(crate) fn run_trajectories<F>(
     run_batch: F,
 ) -> Result<SamplerRun, Cancelled>
 where
-    F: Fn(&mut [Rng]) -> Result<Vec<Trajectory>, Cancelled> + Sync,
+    F: Fn(&mut [Rng], &dyn Observer) -> Result<Vec<Trajectory>, Cancelled> + Sync,
 {
     let batch = batch.max(1);
-    let done = AtomicU64::new(0);
+    let done = Mutex::new(0);
     let starts: Vec<usize> = (0..count).step_by(batch).collect();
     let batches = starts
         .into_par_iter()
@@ -133,10 +171,14 @@ where
             observer.checkpoint()?;
             let end = (start + batch).min(count);
             let mut rngs: Vec<Rng> = (start..end).map(|s| rng::stream(seed, "trajectory", s as u64)).collect();
-            let trajectories = run_batch(&mut rngs)?;
-            let finished = (end - start) as u64;
-            observer.progress(done.fetch_add(finished, Ordering::Relaxed) + finished, count as u64);
-            Ok(trajectories)
+            let steps = BatchSteps {
+                run: observer,
+                done: &done,
+                count: count as u64,
+                width: (end - start) as u64,
+                step: AtomicU64::new(0),
+            };
+            run_batch(&mut rngs, &steps)
         })
         .collect::<Result<Vec<_>, Cancelled>>()?;
     let run = SamplerRun { trajectories: batches.into_iter().flatten().collect() };

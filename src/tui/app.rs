@@ -11,18 +11,30 @@ pub enum Pane {
     Detail,
     Traces,
     Histograms,
+    Results,
 }
 
 impl Pane {
-    pub const ALL: [Pane; 3] = [Pane::Detail, Pane::Traces, Pane::Histograms];
+    pub const ALL: [Pane; 4] = [Pane::Detail, Pane::Traces, Pane::Histograms, Pane::Results];
 
     pub fn title(&self) -> &'static str {
         match self {
             Pane::Detail => "Detail",
             Pane::Traces => "Traces",
             Pane::Histograms => "Histograms",
+            Pane::Results => "Results",
         }
     }
+}
+
+/// The x axis of trace charts: chosen from the data, or forced with `x`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum XScale {
+    /// Logarithmic when most points sit in the first percent of the range
+    /// (diffusion and flow paths), else linear.
+    Auto,
+    Linear,
+    Log,
 }
 
 /// A request to the process running the pipeline (absent when watching a log).
@@ -47,6 +59,9 @@ pub struct App {
     pub pane: Pane,
     /// Index of the trace group shown.
     pub group: usize,
+    /// First histogram shown (a multiple of the page size when paging).
+    pub hist_page: usize,
+    pub xscale: XScale,
     pub zoom: bool,
     pub follow: bool,
     pub help: bool,
@@ -66,6 +81,8 @@ impl App {
             selected: 0,
             pane: Pane::Detail,
             group: 0,
+            hist_page: 0,
+            xscale: XScale::Auto,
             zoom: false,
             follow: true,
             help: false,
@@ -79,11 +96,19 @@ impl App {
 
     /// The time elapsed times are measured to: the wall clock while the run
     /// is live, the last event once it has finished (or when replaying).
+    /// A dead run (silent past its heartbeat) stops its clock at its last event.
     pub fn now(&self) -> Option<f64> {
         match (self.model.finished.is_some(), self.clock) {
-            (false, Some(clock)) => Some(self.model.last_time.map_or(clock, |t| t.max(clock))),
+            (false, Some(clock)) if self.dead_for().is_none() => {
+                Some(self.model.last_time.map_or(clock, |t| t.max(clock)))
+            }
             _ => self.model.last_time,
         }
+    }
+
+    /// Seconds the unfinished run has been silent, once that means it is dead.
+    pub fn dead_for(&self) -> Option<f64> {
+        self.clock.and_then(|clock| self.model.silent_for(clock))
     }
 
     /// Keeps the selection valid; in follow mode, on the first running stage.
@@ -93,6 +118,7 @@ impl App {
                 if self.selected != i {
                     self.selected = i;
                     self.group = 0;
+                    self.hist_page = 0;
                 }
             }
         }
@@ -103,13 +129,24 @@ impl App {
         self.model.stages.get(self.selected).map(|s| s.name.as_str())
     }
 
+    /// Stage indices in the order the list shows them (copies grouped).
+    pub fn list_order(&self) -> Vec<(Option<String>, usize)> {
+        let names: Vec<&str> = self.model.stages.iter().map(|s| s.name.as_str()).collect();
+        super::names::grouped(&super::names::labels(&names))
+    }
+
+    /// Moves the selection `delta` rows in list order.
     fn move_selection(&mut self, delta: isize) {
-        let n = self.model.stages.len();
-        if n > 0 {
-            self.selected = (self.selected as isize + delta).clamp(0, n as isize - 1) as usize;
-            self.follow = false;
-            self.group = 0;
+        let order = self.list_order();
+        if order.is_empty() {
+            return;
         }
+        let at = order.iter().position(|(_, i)| *i == self.selected).unwrap_or(0);
+        let to = (at as isize + delta).clamp(0, order.len() as isize - 1) as usize;
+        self.selected = order[to].1;
+        self.follow = false;
+        self.group = 0;
+        self.hist_page = 0;
     }
 
     fn cycle_pane(&mut self, forward: bool) {
@@ -121,7 +158,8 @@ impl App {
     /// Maps a key to an action, updating local state.
     pub fn on_key(&mut self, key: KeyEvent) -> Action {
         if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
-            return self.request_quit();
+            // A second Ctrl-C while the quit dialog is open quits at once.
+            return if self.confirm_quit { Action::Quit } else { self.request_quit() };
         }
         if self.confirm_quit {
             self.confirm_quit = false;
@@ -152,6 +190,16 @@ impl App {
             KeyCode::Enter => self.zoom = !self.zoom,
             KeyCode::Char('s') | KeyCode::Char(']') => self.group += 1,
             KeyCode::Char('S') | KeyCode::Char('[') => self.group = self.group.saturating_sub(1),
+            KeyCode::Char('n') => self.hist_page += 1,
+            KeyCode::Char('p') => self.hist_page = self.hist_page.saturating_sub(1),
+            KeyCode::Char('x') => {
+                self.xscale = match self.xscale {
+                    XScale::Auto => XScale::Log,
+                    XScale::Log => XScale::Linear,
+                    XScale::Linear => XScale::Auto,
+                };
+                self.message = Some(format!("x axis: {:?}", self.xscale).to_lowercase());
+            }
             KeyCode::Char('f') => {
                 self.follow = !self.follow;
                 self.message = Some(if self.follow { "following the running stage" } else { "follow off" }.into());

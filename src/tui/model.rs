@@ -1,10 +1,12 @@
 //! The TUI's model: everything the screen shows, built only by applying
 //! events (from a live run or a run log). Tolerates events out of order and
 //! stages it has not seen queued. Long traces are compacted with min/max
-//! buckets so extremes survive.
+//! buckets so extremes survive. A run whose log has been silent longer than
+//! `STALE_AFTER` (heartbeats stopped) is shown as dead, its clock stopped.
 
 use std::collections::{HashMap, VecDeque};
 
+use crate::engine::events::STALE_AFTER;
 use crate::engine::{Event, EventBody};
 
 /// Points a series keeps before it is compacted.
@@ -79,6 +81,8 @@ pub struct StageView {
     pub wall_ms: Option<u64>,
     pub artifact_hash: Option<String>,
     pub error: Option<String>,
+    /// The artifact summary sent when the stage finished (results of `eval.*`).
+    pub summary: Option<serde_json::Value>,
     pub logs: VecDeque<(String, String)>,
     pub series: Vec<Series>,
     pub histograms: Vec<Histogram>,
@@ -100,6 +104,7 @@ impl StageView {
             wall_ms: None,
             artifact_hash: None,
             error: None,
+            summary: None,
             logs: VecDeque::new(),
             series: Vec::new(),
             histograms: Vec::new(),
@@ -180,6 +185,8 @@ pub struct Model {
     index: HashMap<String, usize>,
     /// `ok`, `failed` or `cancelled` once the run has ended.
     pub finished: Option<String>,
+    /// The process writing the run: pid and host.
+    pub writer: Option<(u32, String)>,
     pub first_time: Option<f64>,
     pub last_time: Option<f64>,
 }
@@ -209,16 +216,29 @@ impl Model {
         self.stages.iter().filter(|s| s.status.is_done()).count()
     }
 
+    pub fn count(&self, status: Status) -> usize {
+        self.stages.iter().filter(|s| s.status == status).count()
+    }
+
+    /// Seconds without any event (heartbeats included) at wall time `now`,
+    /// when that makes an unfinished run dead: its writer is gone.
+    pub fn silent_for(&self, now: f64) -> Option<f64> {
+        let silent = now - self.last_time?;
+        (self.finished.is_none() && silent > STALE_AFTER).then_some(silent)
+    }
+
     /// Applies one event.
     pub fn apply(&mut self, event: &Event) {
         self.first_time = Some(self.first_time.map_or(event.time, |t| t.min(event.time)));
         self.last_time = Some(self.last_time.map_or(event.time, |t| t.max(event.time)));
         match &event.body {
-            EventBody::RunStarted { run_id, pipeline, .. } => {
+            EventBody::RunStarted { run_id, pipeline, pid, host, .. } => {
                 self.run_id = Some(run_id.clone());
                 self.pipeline = Some(pipeline.clone());
+                self.writer = Some((*pid, host.clone()));
                 self.finished = None;
             }
+            EventBody::Heartbeat => {}
             EventBody::RunFinished { status } => self.finished = Some(status.clone()),
             EventBody::Queued { kind, key, inputs, params } => {
                 let depth = inputs.iter().filter_map(|i| self.stage(i)).map(|s| s.depth + 1).max().unwrap_or(0);
@@ -245,7 +265,9 @@ impl Model {
                 s.started = Some(time);
                 s.series.clear();
                 s.histograms.clear();
+                s.summary = None;
             }
+            EventBody::Summary { summary } => s.summary = Some(summary.clone()),
             EventBody::Progress { done, total } => {
                 s.progress = Some((*done, *total));
                 if s.status == Status::Queued {
@@ -315,7 +337,17 @@ mod tests {
     fn a_run_builds_statuses_series_and_histograms() {
         let mut m = Model::default();
         let events = [
-            ev("p", 0.0, EventBody::RunStarted { run_id: "r".into(), pipeline: "p.toml".into(), stages: 2 }),
+            ev(
+                "p",
+                0.0,
+                EventBody::RunStarted {
+                    run_id: "r".into(),
+                    pipeline: "p.toml".into(),
+                    stages: 2,
+                    pid: 1,
+                    host: "h".into(),
+                },
+            ),
             ev("a", 0.0, queued(&[])),
             ev("b", 0.0, queued(&["a"])),
             ev(

@@ -1,24 +1,29 @@
-//! Drawing: the header, the stage list, the detail / traces / histograms pane,
-//! the key footer and the overlays. Draws from a borrowed `App`; never blocks.
+//! Drawing: the header, the stage list (swept copies grouped under their
+//! stage), the detail / traces / histograms / results pane, the key footer and
+//! the overlays. Header and footer drop their least important items to fit,
+//! never cutting a word. Draws from a borrowed `App`; never blocks.
 
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
-use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Axis, Block, Borders, Cell, Chart, Clear, Dataset, GraphType, Paragraph, Row, Table, Wrap};
+use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, Wrap};
 use ratatui::Frame;
 
 use super::app::{App, Pane};
-use super::model::{decimate, Series, StageView, Status};
+use super::charts::{draw_histograms, draw_traces, Mark};
+use super::model::{StageView, Status};
+use super::names::{grouped, labels, one_line, Label};
+use super::results::{self, clip};
 
 /// The one theme: colours help, but every state is also shown as text or a symbol.
-struct Theme;
+pub(super) struct Theme;
 
 impl Theme {
-    const SELECTED: Style = Style::new().add_modifier(Modifier::REVERSED);
-    const DIM: Style = Style::new().fg(Color::DarkGray);
-    const TITLE: Style = Style::new().add_modifier(Modifier::BOLD);
-    const SERIES: [Color; 6] = [Color::Cyan, Color::Yellow, Color::Magenta, Color::Green, Color::Red, Color::Blue];
+    pub(super) const SELECTED: Style = Style::new().add_modifier(Modifier::REVERSED);
+    pub(super) const DIM: Style = Style::new().fg(Color::DarkGray);
+    pub(super) const TITLE: Style = Style::new().add_modifier(Modifier::BOLD);
+    pub(super) const SERIES: [Color; 6] =
+        [Color::Cyan, Color::Yellow, Color::Magenta, Color::Green, Color::Red, Color::Blue];
 
     fn status(status: Status) -> Style {
         match status {
@@ -31,56 +36,117 @@ impl Theme {
     }
 }
 
+/// Width of the state column of the stage list (`100% 59m59s`).
+const STATE_W: usize = 11;
+
 pub fn draw(frame: &mut Frame, app: &App) {
     let [header, body, footer] =
         Layout::vertical([Constraint::Length(1), Constraint::Min(0), Constraint::Length(1)]).areas(frame.area());
-    frame.render_widget(Paragraph::new(header_line(app)), header);
+    frame.render_widget(Paragraph::new(header_line(app, header.width as usize)), header);
     if app.zoom {
         draw_pane(frame, app, body);
     } else {
-        let [list, pane] = Layout::horizontal([Constraint::Percentage(42), Constraint::Percentage(58)]).areas(body);
-        draw_stage_list(frame, app, list);
+        let rows = list_rows(app);
+        let content = rows.iter().map(|r| r.text.chars().count()).max().unwrap_or(10) + 2 + STATE_W + 4;
+        let width = (content as u16).clamp(22.min(body.width), (body.width * 9 / 20).max(22.min(body.width)));
+        let [list, pane] = Layout::horizontal([Constraint::Length(width), Constraint::Min(0)]).areas(body);
+        draw_stage_list(frame, app, &rows, list);
         draw_pane(frame, app, pane);
     }
-    frame.render_widget(Paragraph::new(footer_line(app)), footer);
+    frame.render_widget(Paragraph::new(footer_line(app, footer.width as usize)), footer);
     if app.help {
         draw_help(frame);
     } else if app.confirm_quit {
-        draw_popup(frame, "Quit?", &["Stages are still running.", "Quit and cancel them?  y / n"]);
+        draw_popup(
+            frame,
+            "Quit?",
+            &["Stages are still running.", "Quit and cancel them?  y / n", "(Ctrl-C again: quit now)"],
+        );
     }
 }
 
-fn header_line(app: &App) -> Line<'static> {
+/// Picks items by priority (lower first) until `width` is used, and shows
+/// them in their given order; an item is never cut.
+fn fit(items: &[(u8, Span<'static>)], width: usize, sep: &str) -> Line<'static> {
+    let mut order: Vec<usize> = (0..items.len()).collect();
+    order.sort_by_key(|&i| items[i].0);
+    let mut keep = vec![false; items.len()];
+    let mut used = 0;
+    for i in order {
+        let w = items[i].1.content.chars().count() + if used == 0 { 0 } else { sep.len() };
+        if used + w <= width {
+            keep[i] = true;
+            used += w;
+        }
+    }
+    let mut spans = Vec::new();
+    for (i, (_, span)) in items.iter().enumerate().filter(|(i, _)| keep[*i]) {
+        if !spans.is_empty() && i > 0 {
+            spans.push(Span::raw(sep.to_string()));
+        }
+        spans.push(span.clone());
+    }
+    Line::from(spans)
+}
+
+fn header_line(app: &App, width: usize) -> Line<'static> {
     let m = &app.model;
-    let state = match &m.finished {
-        Some(status) => format!("run {status}"),
-        None if m.stages.is_empty() => "waiting for events".into(),
-        None => format!("{} running", m.running()),
+    let dead = app.dead_for();
+    let state = match (&m.finished, dead) {
+        (Some(status), _) => Span::styled(format!("run {status}"), Theme::TITLE),
+        (None, Some(silent)) => {
+            Span::styled(format!("DEAD: no heartbeat for {}", format_secs(silent)), Theme::status(Status::Failed))
+        }
+        (None, None) if m.stages.is_empty() => Span::raw("waiting for events"),
+        (None, None) => Span::raw(format!("{} running", m.running())),
     };
     let elapsed = match (m.first_time, app.now()) {
         (Some(a), Some(b)) => format_secs(b - a),
         _ => "-".into(),
     };
-    let run = m.run_id.clone().unwrap_or_else(|| app.source.clone());
-    Line::from(vec![
-        Span::styled(" quench ", Theme::TITLE),
-        Span::raw(format!("{run} · {}/{} done · {state} · {elapsed}", m.done(), m.stages.len())),
-    ])
-}
-
-fn footer_line(app: &App) -> Line<'static> {
-    if let Some(message) = &app.message {
-        return Line::from(Span::styled(format!(" {message}"), Theme::TITLE));
+    let mut counts = format!("{}/{} done", m.count(Status::Computed) + m.count(Status::Cached), m.stages.len());
+    for (status, word) in [(Status::Failed, "failed"), (Status::Cancelled, "cancelled")] {
+        let k = m.count(status);
+        if k > 0 {
+            counts += &format!(", {k} {word}");
+        }
     }
-    let control = if app.controls { " c cancel  r rerun " } else { "" };
-    Line::from(Span::styled(
-        format!(" ↑↓ move  Tab pane  Enter zoom  s series  f follow{control}  ? help  q quit"),
-        Theme::DIM,
-    ))
+    let run = m.run_id.clone().unwrap_or_else(|| app.source.clone());
+    let items = [
+        (4, Span::styled(" quench".to_string(), Theme::TITLE)),
+        (3, Span::raw(run)),
+        (2, Span::raw(counts)),
+        (0, state),
+        (1, Span::raw(elapsed)),
+    ];
+    fit(&items, width, " · ")
 }
 
-fn stage_state(s: &StageView, now: Option<f64>) -> String {
+fn footer_line(app: &App, width: usize) -> Line<'static> {
+    if let Some(message) = &app.message {
+        return Line::from(Span::styled(format!(" {}", clip(message, width.saturating_sub(1))), Theme::TITLE));
+    }
+    let mut items: Vec<(u8, &str)> = vec![(3, "↑↓ move"), (2, "Tab pane"), (5, "Enter zoom")];
+    match app.pane {
+        Pane::Traces => items.push((4, "s series  x axis")),
+        Pane::Histograms => items.push((4, "n/p page")),
+        _ => {}
+    }
+    items.push((8, "f follow"));
+    if app.controls {
+        items.extend([(6, "c cancel"), (7, "r rerun")]);
+    }
+    items.extend([(1, "? help"), (0, "q quit")]);
+    let spans: Vec<(u8, Span<'static>)> =
+        items.into_iter().map(|(p, t)| (p, Span::styled(t.to_string(), Theme::DIM))).collect();
+    let mut line = fit(&spans, width.saturating_sub(1), "  ");
+    line.spans.insert(0, Span::raw(" "));
+    line
+}
+
+fn stage_state(s: &StageView, now: Option<f64>, dead: bool) -> String {
     match s.status {
+        Status::Running if dead => "stalled".into(),
         Status::Running => {
             let pct =
                 s.progress.filter(|(_, t)| *t > 0).map(|(d, t)| format!("{:>3}% ", d * 100 / t)).unwrap_or_default();
@@ -92,49 +158,76 @@ fn stage_state(s: &StageView, now: Option<f64>) -> String {
     }
 }
 
-fn draw_stage_list(frame: &mut Frame, app: &App, area: Rect) {
+/// One row of the stage list: a stage, or the heading of a swept stage's copies.
+struct ListRow {
+    stage: Option<usize>,
+    text: String,
+}
+
+/// Stages in list order; the copies of a swept stage under one heading, each
+/// shown by what differs (`· T=0.71`).
+fn list_rows(app: &App) -> Vec<ListRow> {
+    let names: Vec<&str> = app.model.stages.iter().map(|s| s.name.as_str()).collect();
+    let labels: Vec<Label> = labels(&names);
+    let copies = |base: &str| labels.iter().filter(|l| l.base == base && !l.differs.is_empty()).count();
+    let mut rows = Vec::new();
+    for (heading, i) in grouped(&labels) {
+        let indent = "  ".repeat(app.model.stages[i].depth.min(3));
+        if let Some(base) = heading {
+            rows.push(ListRow { stage: None, text: format!("{indent}{base}") });
+        }
+        let label = &labels[i];
+        let text = if !label.differs.is_empty() && copies(&label.base) > 1 {
+            format!("{indent}· {}", label.differs)
+        } else {
+            format!("{indent}{}", one_line(label))
+        };
+        rows.push(ListRow { stage: Some(i), text });
+    }
+    rows
+}
+
+fn draw_stage_list(frame: &mut Frame, app: &App, rows: &[ListRow], area: Rect) {
     let now = app.now();
-    let rows: Vec<Row> = app
-        .model
-        .stages
+    let dead = app.dead_for().is_some();
+    let name_w = (area.width as usize).saturating_sub(2 + 2 + STATE_W + 2);
+    let table_rows: Vec<Row> = rows
         .iter()
-        .enumerate()
-        .map(|(i, s)| {
-            let marker = if i == app.selected { "›" } else { " " };
-            let name = format!("{}{}", "  ".repeat(s.depth.min(4)), short_name(&s.name));
-            let row = Row::new(vec![
-                Cell::from(format!("{marker}{}", s.status.symbol())).style(Theme::status(s.status)),
-                Cell::from(name),
-                Cell::from(stage_state(s, now)).style(Theme::status(s.status)),
-            ]);
-            if i == app.selected {
-                row.style(Theme::SELECTED)
-            } else {
-                row
+        .map(|r| match r.stage.and_then(|i| app.model.stages.get(i).map(|s| (i, s))) {
+            Some((i, s)) => {
+                let marker = if i == app.selected { "›" } else { " " };
+                let row = Row::new(vec![
+                    Cell::from(format!("{marker}{}", s.status.symbol())).style(Theme::status(s.status)),
+                    Cell::from(clip(&r.text, name_w)),
+                    Cell::from(stage_state(s, now, dead)).style(Theme::status(s.status)),
+                ]);
+                if i == app.selected {
+                    row.style(Theme::SELECTED)
+                } else {
+                    row
+                }
             }
+            None => Row::new(vec![Cell::from(""), Cell::from(Span::styled(clip(&r.text, name_w), Theme::DIM))]),
         })
         .collect();
+    let selected_row = rows.iter().position(|r| r.stage == Some(app.selected)).unwrap_or(0);
     let visible = area.height.saturating_sub(2) as usize;
-    let skip = app.selected.saturating_sub(visible.saturating_sub(1));
-    let table =
-        Table::new(rows.into_iter().skip(skip), [Constraint::Length(2), Constraint::Fill(1), Constraint::Length(11)])
-            .block(Block::default().borders(Borders::ALL).title(" Stages "));
+    let skip = selected_row.saturating_sub(visible.saturating_sub(1));
+    let table = Table::new(
+        table_rows.into_iter().skip(skip),
+        [Constraint::Length(2), Constraint::Fill(1), Constraint::Length(STATE_W as u16)],
+    )
+    .block(Block::default().borders(Borders::ALL).title(" Stages "));
     frame.render_widget(table, area);
 }
 
-/// `stage[stage.p=1,other.q=2]` shown as `stage[p=1,other.q=2]`: the stage's
-/// own prefix is implied (the detail pane shows the full name).
-pub fn short_name(name: &str) -> String {
-    match name.split_once('[') {
-        Some((base, rest)) => format!("{base}[{}", rest.replace(&format!("{base}."), "")),
-        None => name.to_string(),
-    }
-}
-
-fn pane_title(app: &App) -> Line<'static> {
+fn pane_title(app: &App, width: usize) -> Line<'static> {
     let mut spans = vec![Span::raw(" ")];
+    // Narrow panes show the other panes by their first letter.
+    let full: usize = Pane::ALL.iter().map(|p| p.title().len() + 3).sum();
     for p in Pane::ALL {
-        let text = if p == app.pane { format!("[{}]", p.title()) } else { p.title().to_string() };
+        let name = if p == app.pane || full + 2 <= width { p.title().to_string() } else { p.title()[..1].to_string() };
+        let text = if p == app.pane { format!("[{name}]") } else { name };
         let style = if p == app.pane { Theme::TITLE } else { Theme::DIM };
         spans.push(Span::styled(text, style));
         spans.push(Span::raw(" "));
@@ -143,21 +236,74 @@ fn pane_title(app: &App) -> Line<'static> {
 }
 
 fn draw_pane(frame: &mut Frame, app: &App, area: Rect) {
-    let block = Block::default().borders(Borders::ALL).title(pane_title(app));
+    let block = Block::default().borders(Borders::ALL).title(pane_title(app, area.width as usize));
     let inner = block.inner(area);
     frame.render_widget(block, area);
+    if app.pane == Pane::Results {
+        draw_results(frame, app, inner);
+        return;
+    }
     let Some(stage) = app.model.stages.get(app.selected) else {
         frame.render_widget(Paragraph::new("no stages yet"), inner);
         return;
     };
     match app.pane {
-        Pane::Detail => frame.render_widget(Paragraph::new(detail_lines(stage)).wrap(Wrap { trim: false }), inner),
-        Pane::Traces => draw_traces(frame, stage, app.group, inner),
-        Pane::Histograms => draw_histograms(frame, stage, inner),
+        Pane::Detail => frame
+            .render_widget(Paragraph::new(detail_lines(stage, inner.width as usize)).wrap(Wrap { trim: false }), inner),
+        Pane::Traces => draw_traces(frame, stage, app.group, app.xscale, &running_marks(app), inner),
+        Pane::Histograms => draw_histograms(frame, stage, app.hist_page, inner),
+        Pane::Results => {}
     }
 }
 
-fn detail_lines(s: &StageView) -> Vec<Line<'static>> {
+/// Running samplers and the temperature of the instance they sample (from
+/// their first input's parameters), to mark on a phase diagram.
+fn running_marks(app: &App) -> Vec<Mark> {
+    let names: Vec<&str> = app.model.stages.iter().map(|s| s.name.as_str()).collect();
+    let labels = labels(&names);
+    app.model
+        .stages
+        .iter()
+        .zip(&labels)
+        .filter(|(s, _)| s.status == Status::Running && s.kind.starts_with("sample."))
+        .filter_map(|(s, label)| {
+            let input = app.model.stage(s.inputs.first()?)?;
+            let temperature = input.params.iter().find(|(k, _)| k == "temperature")?.1.parse().ok()?;
+            Some(Mark { label: one_line(label), temperature })
+        })
+        .collect()
+}
+
+/// The selected stage's results when it has some, else every finished
+/// evaluation's, as soon as each finishes.
+fn draw_results(frame: &mut Frame, app: &App, area: Rect) {
+    let width = area.width as usize;
+    let with_results = |s: &&StageView| s.summary.as_ref().is_some_and(results::has_results);
+    let selected = app.model.stages.get(app.selected).filter(with_results);
+    let stages: Vec<&StageView> = match selected {
+        Some(s) => vec![s],
+        None => app.model.stages.iter().filter(with_results).collect(),
+    };
+    if stages.is_empty() {
+        let evals = app.model.stages.iter().filter(|s| s.kind.starts_with("eval.")).count();
+        let text = if evals == 0 {
+            "no evaluation stage in this run".to_string()
+        } else {
+            format!("no results yet: {evals} evaluation stage(s) wait for their samplers")
+        };
+        frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), area);
+        return;
+    }
+    let mut lines = Vec::new();
+    for s in stages {
+        let label = super::names::one_line(&labels(&[s.name.as_str()])[0]);
+        lines.push(Line::from(Span::styled(clip(&label, width), Theme::TITLE.add_modifier(Modifier::UNDERLINED))));
+        lines.extend(results::lines(s.summary.as_ref().expect("filtered on summaries"), width));
+    }
+    frame.render_widget(Paragraph::new(lines), area);
+}
+
+fn detail_lines(s: &StageView, width: usize) -> Vec<Line<'static>> {
     let field = |k: &str, v: String| Line::from(vec![Span::styled(format!("{k:<9}"), Theme::DIM), Span::raw(v)]);
     let mut lines = vec![
         Line::from(Span::styled(s.name.clone(), Theme::TITLE)),
@@ -184,6 +330,10 @@ fn detail_lines(s: &StageView) -> Vec<Line<'static>> {
     if let Some(e) = &s.error {
         lines.push(Line::from(Span::styled(format!("error    {e}"), Theme::status(Status::Failed))));
     }
+    if let Some(summary) = s.summary.as_ref().filter(|v| results::has_results(v)) {
+        lines.push(Line::from(""));
+        lines.extend(results::lines(summary, width));
+    }
     for (level, message) in s.logs.iter().rev().take(8).collect::<Vec<_>>().into_iter().rev() {
         lines.push(field("log", format!("{level}: {message}")));
     }
@@ -196,102 +346,19 @@ fn progress_bar(done: u64, total: u64, width: usize) -> String {
     format!("[{}{}] {done}/{total}", "#".repeat(filled), "-".repeat(width - filled))
 }
 
-fn bounds(series: &[&Series]) -> Option<([f64; 2], [f64; 2])> {
-    let points = series.iter().flat_map(|s| s.points.iter()).filter(|p| p.0.is_finite() && p.1.is_finite());
-    let (mut x, mut y) = ([f64::INFINITY, f64::NEG_INFINITY], [f64::INFINITY, f64::NEG_INFINITY]);
-    for &(px, py) in points {
-        x = [x[0].min(px), x[1].max(px)];
-        y = [y[0].min(py), y[1].max(py)];
-    }
-    if !x[0].is_finite() {
-        return None;
-    }
-    let pad = |b: [f64; 2]| if b[1] - b[0] < 1e-12 { [b[0] - 0.5, b[1] + 0.5] } else { b };
-    let y = pad(y);
-    let margin = (y[1] - y[0]) * 0.05;
-    Some((pad(x), [y[0] - margin, y[1] + margin]))
-}
-
-fn axis_labels(b: [f64; 2]) -> Vec<Line<'static>> {
-    [b[0], (b[0] + b[1]) / 2.0, b[1]].iter().map(|v| Line::from(format_num(*v))).collect()
-}
-
-fn draw_traces(frame: &mut Frame, stage: &StageView, group: usize, area: Rect) {
-    let groups = stage.series_groups();
-    if groups.is_empty() {
-        frame.render_widget(Paragraph::new("no traces from this stage"), area);
-        return;
-    }
-    let (name, members) = &groups[group % groups.len()];
-    let Some((xb, yb)) = bounds(members) else {
-        frame.render_widget(Paragraph::new("no finite points yet"), area);
-        return;
-    };
-    let width = area.width.max(10) as usize;
-    let data: Vec<Vec<(f64, f64)>> = members.iter().map(|s| decimate(&s.points, width)).collect();
-    let datasets: Vec<Dataset> = members
-        .iter()
-        .zip(&data)
-        .enumerate()
-        .map(|(i, (s, points))| {
-            let label = s.name.split_once('/').map_or(s.name.as_str(), |(_, n)| n).to_string();
-            let kind = if points.len() == 1 { GraphType::Scatter } else { GraphType::Line };
-            Dataset::default()
-                .name(label)
-                .marker(Marker::Braille)
-                .graph_type(kind)
-                .style(Style::new().fg(Theme::SERIES[i % Theme::SERIES.len()]))
-                .data(points)
-        })
-        .collect();
-    let title = format!("{name}  ({}/{}, s: next)", group % groups.len() + 1, groups.len());
-    let chart = Chart::new(datasets)
-        .hidden_legend_constraints((Constraint::Ratio(1, 1), Constraint::Ratio(1, 1)))
-        .block(Block::default().title(Span::styled(title, Theme::TITLE)))
-        .x_axis(Axis::default().bounds(xb).labels(axis_labels(xb)))
-        .y_axis(Axis::default().bounds(yb).labels(axis_labels(yb)));
-    frame.render_widget(chart, area);
-}
-
-fn draw_histograms(frame: &mut Frame, stage: &StageView, area: Rect) {
-    if stage.histograms.is_empty() {
-        frame.render_widget(Paragraph::new("no histograms from this stage"), area);
-        return;
-    }
-    let n = stage.histograms.len().min(4);
-    let cells = Layout::horizontal(vec![Constraint::Ratio(1, n as u32); n]).split(area);
-    for (h, cell) in stage.histograms.iter().take(n).zip(cells.iter()) {
-        let total: u64 = h.counts.iter().sum::<u64>().max(1);
-        let points: Vec<(f64, f64)> = h
-            .counts
-            .iter()
-            .enumerate()
-            .map(|(i, &c)| ((h.edges[i] + h.edges[i + 1]) / 2.0, c as f64 / total as f64))
-            .collect();
-        let xb = [h.edges[0], *h.edges.last().unwrap_or(&1.0)];
-        let ymax = points.iter().map(|p| p.1).fold(0.0, f64::max).max(1e-12);
-        let chart = Chart::new(vec![Dataset::default()
-            .graph_type(GraphType::Bar)
-            .marker(Marker::Braille)
-            .data(&points)])
-        .block(Block::default().title(Span::styled(h.name.clone(), Theme::TITLE)))
-        .x_axis(Axis::default().bounds(xb).labels(axis_labels(xb)))
-        .y_axis(Axis::default().bounds([0.0, ymax * 1.05]).labels(vec![Line::from("0"), Line::from(format_num(ymax))]));
-        frame.render_widget(chart, *cell);
-    }
-}
-
 const HELP: &[&str] = &[
-    "↑ ↓ / j k   move between stages (turns follow off)",
-    "Tab / → ←   switch pane: detail, traces, histograms",
-    "Enter       zoom the pane to the full screen",
-    "s / S       next / previous trace group",
-    "f           follow the running stage",
-    "c           cancel the selected running stage",
-    "r           re-run the selected stage (forced)",
-    "q / Esc     quit (asks while stages run here)",
+    "↑↓ / j k   move between stages (follow off)",
+    "Tab / ← →  pane: detail traces histograms results",
+    "Enter      zoom the pane to the full screen",
+    "s / S      next / previous trace group",
+    "x          x axis: auto, log, linear",
+    "n / p      next / previous histogram page",
+    "f          follow the running stage",
+    "c / r      cancel / re-run the selected stage",
+    "q / Esc    quit (asks while stages run here)",
     "",
-    "status: · queued  ▶ running  ✓ computed  = cached  ✗ failed  ⊘ cancelled",
+    "· queued   ▶ running   ✓ computed",
+    "= cached   ✗ failed    ⊘ cancelled",
     "any key closes this help",
 ];
 
@@ -323,7 +390,7 @@ pub fn format_secs(secs: f64) -> String {
     }
 }
 
-fn format_num(v: f64) -> String {
+pub(super) fn format_num(v: f64) -> String {
     let a = v.abs();
     if a != 0.0 && !(1e-3..1e5).contains(&a) {
         format!("{v:.2e}")
