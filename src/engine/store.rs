@@ -469,10 +469,7 @@ fn writer_id() -> String {
 fn host() -> &'static str {
     static HOST: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     HOST.get_or_init(|| {
-        let name = fs::read_to_string("/proc/sys/kernel/hostname")
-            .or_else(|_| fs::read_to_string("/etc/hostname"))
-            .unwrap_or_default();
-        name.trim().chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').collect()
+        super::runlog::host_name().chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').collect()
     })
 }
 
@@ -503,7 +500,7 @@ impl TempWriter<'_> {
         if !here || !proc_fs {
             return true;
         }
-        self.pid == std::process::id() || Path::new("/proc").join(self.pid.to_string()).exists()
+        self.pid == std::process::id() || super::runlog::pid_alive(self.pid)
     }
 }
 
