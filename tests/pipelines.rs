@@ -170,3 +170,10 @@ fn a_chain_sampler_that_would_not_fit_in_memory_is_refused() {
     assert!(e.contains("1000 chains x 1000000 records x 30000 variables would keep"), "{e}");
     assert!(e.contains("raise `record_every` or lower `sweeps` or `chains`"), "{e}");
 }
+
+#[test]
+fn generative_samples_that_would_not_fit_in_memory_are_refused() {
+    let big = "[stage.inst]\nkind = \"disorder.spiked-matrix\"\nn = 30000\ntemperature = 0.7\n";
+    let e = refused(&format!("{big}[stage.d]\nkind = \"sample.diffusion\"\ninputs = [\"inst\"]\nsamples = 100000\n"));
+    assert!(e.contains("100000 samples x 30000 variables would take 22 GiB (at most 16 GiB)"), "{e}");
+}
