@@ -160,3 +160,20 @@ fn the_catalog_does_not_put_sk_on_the_nishimori_line() {
     assert!(!doc.contains("Nishimori") && !doc.contains("Delta"), "{doc}");
     assert!(doc.contains("1/beta"), "{doc}");
 }
+
+#[test]
+fn a_chain_sampler_that_would_not_fit_in_memory_is_refused() {
+    let big = "[stage.inst]\nkind = \"disorder.sk\"\nn = 30000\nbeta = 0.5\n";
+    let e = refused(&format!(
+        "{big}[stage.m]\nkind = \"sample.metropolis\"\ninputs = [\"inst\"]\nchains = 1000\nsweeps = 1000000\nrecord_every = 1\n"
+    ));
+    assert!(e.contains("1000 chains x 1000000 records x 30000 variables would keep"), "{e}");
+    assert!(e.contains("raise `record_every` or lower `sweeps` or `chains`"), "{e}");
+}
+
+#[test]
+fn generative_samples_that_would_not_fit_in_memory_are_refused() {
+    let big = "[stage.inst]\nkind = \"disorder.spiked-matrix\"\nn = 30000\ntemperature = 0.7\n";
+    let e = refused(&format!("{big}[stage.d]\nkind = \"sample.diffusion\"\ninputs = [\"inst\"]\nsamples = 100000\n"));
+    assert!(e.contains("100000 samples x 30000 variables would take 22 GiB (at most 16 GiB)"), "{e}");
+}

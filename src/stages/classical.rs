@@ -202,7 +202,8 @@ fn ising_spins(params: &Params, model: &DisorderModel) -> Result<(), String> {
     if model.prior == Prior::Spherical {
         return Err("it updates discrete spins; use sample.langevin for spherical spins".into());
     }
-    planted_start(params, model)
+    planted_start(params, model)?;
+    fits_in_memory(params, "sweeps", model)
 }
 
 /// Accepts spherical spins only.
@@ -210,7 +211,28 @@ fn spherical_spins(params: &Params, model: &DisorderModel) -> Result<(), String>
     if model.prior != Prior::Spherical {
         return Err("it moves on the sphere |x|^2 = N; use a disorder with prior = \"spherical\"".into());
     }
-    planted_start(params, model)
+    planted_start(params, model)?;
+    fits_in_memory(params, "steps", model)
+}
+
+/// The most recorded configurations a chain sampler may keep (4 bytes a variable).
+const MAX_RECORD_BYTES: u128 = 16 << 30;
+
+/// The recorded configurations (`chains x length / record_every x n`) must fit.
+fn fits_in_memory(params: &Params, length: &str, model: &DisorderModel) -> Result<(), String> {
+    let int = |name: &str| params.int(name).map_or(0, |v| v.max(0) as u128);
+    let (chains, records) = (int("chains"), int(length) / int("record_every").max(1));
+    let bytes = chains * records * model.n as u128 * 4;
+    if bytes > MAX_RECORD_BYTES {
+        return Err(format!(
+            "{chains} chains x {records} records x {} variables would keep {:.0} GiB of configurations \
+             (at most {} GiB): raise `record_every` or lower `{length}` or `chains`",
+            model.n,
+            bytes as f64 / (1u128 << 30) as f64,
+            MAX_RECORD_BYTES >> 30
+        ));
+    }
+    Ok(())
 }
 
 fn planted_start(params: &Params, model: &DisorderModel) -> Result<(), String> {

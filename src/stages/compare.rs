@@ -2,11 +2,12 @@
 //! one instance against the equilibrium predictions) and `eval::aggregate`
 //! (comparisons averaged over instances) to the engine.
 
-use anyhow::Result;
+use anyhow::{bail, Result};
 use serde_json::json;
 
 use super::{Artifact, Kind, StageRun};
-use crate::eval::compare::{finite, Comparison};
+use crate::eval::aggregate;
+use crate::eval::compare::{self, finite, CompareError, Comparison};
 use crate::pipeline::schema::{Arity, InputSlot, KindSpec};
 
 pub use crate::eval::aggregate::Aggregate;
@@ -64,31 +65,32 @@ pub const AGGREGATE: Kind = Kind {
 
 fn run_compare(run: &StageRun) -> Result<Artifact> {
     let d = run.disorder()?;
-    let samples: Vec<(&str, &crate::eval::samples::Samples)> = run.inputs[1..]
+    let samples = run.inputs[1..]
         .iter()
         .zip(&run.input_names[1..])
-        .filter_map(|(a, name)| match a {
-            Artifact::Samples(s) => Some((name.as_str(), s)),
-            _ => None,
+        .map(|(a, name)| match a {
+            Artifact::Samples(s) => Ok((name.as_str(), s)),
+            other => bail!("input `{name}` is a {} artifact, not samples", other.type_name()),
         })
-        .collect();
-    let comparison = crate::eval::compare::compare(d, &samples, run.observer).map_err(|e| match e {
-        crate::eval::compare::CompareError::Cancelled => anyhow::Error::new(crate::observe::Cancelled),
+        .collect::<Result<Vec<_>>>()?;
+    let comparison = compare::compare(d, &samples, run.observer).map_err(|e| match e {
+        CompareError::Cancelled => anyhow::Error::new(crate::observe::Cancelled),
         other => other.into(),
     })?;
     Ok(Artifact::Comparison(comparison))
 }
 
 fn run_aggregate(run: &StageRun) -> Result<Artifact> {
-    let comparisons: Vec<Comparison> = run
+    let comparisons = run
         .inputs
         .iter()
-        .filter_map(|a| match a {
-            Artifact::Comparison(c) => Some(c.clone()),
-            _ => None,
+        .zip(run.input_names)
+        .map(|(a, name)| match a {
+            Artifact::Comparison(c) => Ok(c.clone()),
+            other => bail!("input `{name}` is a {} artifact, not a comparison", other.type_name()),
         })
-        .collect();
-    Ok(Artifact::Aggregate(crate::eval::aggregate::aggregate(&comparisons)?))
+        .collect::<Result<Vec<Comparison>>>()?;
+    Ok(Artifact::Aggregate(aggregate::aggregate(&comparisons)?))
 }
 
 pub fn comparison_summary(c: &Comparison) -> serde_json::Value {

@@ -22,6 +22,8 @@ pub struct DisorderModel {
     pub family: Family,
     pub prior: Prior,
     pub p: usize,
+    /// Number of variables.
+    pub n: usize,
 }
 
 impl DisorderModel {
@@ -169,7 +171,7 @@ pub struct Generation {
 impl Generation {
     fn model(&self) -> DisorderModel {
         let p = if self.family == Family::SpikedTensor { 3 } else { 2 };
-        DisorderModel { family: self.family, prior: self.prior, p }
+        DisorderModel { family: self.family, prior: self.prior, p, n: self.n }
     }
 }
 

@@ -7,6 +7,7 @@
 
 use anyhow::Result;
 
+use super::disorder::DisorderModel;
 use super::params::{self as p, choices, problem, Args, Choice, KindParams};
 use super::samples::{PathTrace, SampleChain, Samples, OUTPUT};
 use super::{Artifact, Kind, StageRun};
@@ -15,6 +16,7 @@ use crate::eval::se_model::se_model_of;
 use crate::models::Disorder;
 use crate::observe::Observer;
 use crate::pipeline::schema::{Arity, Default, InputSlot, KindSpec, ParamKind, ParamProblem, ParamSpec};
+use crate::pipeline::Params;
 use crate::samplers::autoregressive::{Decimation, Order};
 use crate::samplers::diffusion::{Schedule, StochasticLocalization};
 use crate::samplers::flow::{FlowSchedule, StochasticInterpolant};
@@ -116,7 +118,7 @@ pub const DIFFUSION: Kind = Kind {
     },
     run: run_diffusion,
     model: None,
-    input_model: None,
+    input_model: Some(samples_fit),
     example: example!("sample.diffusion", "samples = 2\ndt = 0.05\nt_fine = 1\nt_max = 10\ngeometric_steps = 4\n"),
 };
 
@@ -152,7 +154,7 @@ pub const FLOW: Kind = Kind {
     },
     run: run_flow,
     model: None,
-    input_model: None,
+    input_model: Some(samples_fit),
     example: example!("sample.flow", "samples = 2\nds = 0.05\ngeometric_steps = 4\nnoise = 0.5\n"),
 };
 
@@ -192,9 +194,27 @@ pub const AUTOREGRESSIVE: Kind = Kind {
     },
     run: run_autoregressive,
     model: None,
-    input_model: None,
+    input_model: Some(samples_fit),
     example: example!("sample.autoregressive", "samples = 2\nblock = 3\norder = \"natural\"\nprecision = \"f64\"\n"),
 };
+
+/// The most memory the drawn samples may take (as f64 while running).
+const MAX_SAMPLE_BYTES: u128 = 16 << 30;
+
+/// Any disorder model (AMP handles every prior, p = 2 and 3), if the samples fit in memory.
+fn samples_fit(params: &Params, model: &DisorderModel) -> Result<(), String> {
+    let samples = params.int("samples").map_or(0, |v| v.max(0) as u128);
+    let bytes = samples * model.n as u128 * 8;
+    if bytes > MAX_SAMPLE_BYTES {
+        return Err(format!(
+            "{samples} samples x {} variables would take {:.0} GiB (at most {} GiB): lower `samples`",
+            model.n,
+            bytes as f64 / (1u128 << 30) as f64,
+            MAX_SAMPLE_BYTES >> 30
+        ));
+    }
+    Ok(())
+}
 
 /// How AMP runs, for every kind here.
 pub(super) struct AmpArgs {

@@ -15,8 +15,16 @@
 //!    decodes its inputs (`run.disorder()`, ...), calls the science and wraps
 //!    the result in an `Artifact` variant (add one in `artifact.rs` if new).
 //! 2. Add `mod my_kind;` and one line `my_kind::MY_KIND,` to `REGISTRY` below.
-//! 3. Give it an `example` pipeline (tests/kinds.rs runs every kind with it);
-//!    set `input_model` if it only accepts some disorder models.
+//! 3. Give it an `example`: a tiny pipeline whose stage `this` is of the kind
+//!    (tests/kinds.rs runs every registered kind's example through the binary);
+//!    set `input_model` if it only accepts some disorder models, `model` if
+//!    it produces a disorder.
+//!
+//! A kind written in the older style (a `KindSpec` const and a
+//! `run(disorder, params, seed, observer)` function) ports in one line:
+//! `Kind { spec: OLD_SPEC, run: |r| Ok(Artifact::Samples(old::run(r.disorder()?,
+//! r.params, r.seed, r.observer)?)), model: None, input_model: None, example: "..." }`;
+//! then move its `unwrap_or` defaults into a `KindParams` struct.
 
 pub mod artifact;
 mod classical;
@@ -50,7 +58,7 @@ pub struct Kind {
     /// Which disorder models its disorder inputs may have, given its own
     /// parameters; the error says why not (checked at validation).
     pub input_model: Option<ModelCheck>,
-    /// A tiny pipeline with a stage of this kind (and what it needs), run by tests.
+    /// A tiny pipeline whose stage `this` is of this kind (with what it needs), run by tests.
     pub example: &'static str,
 }
 
@@ -122,6 +130,14 @@ impl Registry {
     /// The specs, in catalog order.
     pub fn iter(&self) -> impl Iterator<Item = &'static KindSpec> {
         self.0.iter().map(|k| &k.spec)
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
     }
 }
 
