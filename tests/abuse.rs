@@ -278,6 +278,7 @@ fn export_and_plot_to_a_full_or_impossible_target_name_the_path_and_leave_nothin
     let (dir, cache, p) = computed();
     let ps = p.to_str().unwrap();
     // A full disk: the target is /dev/full (through a symlink with the right name).
+    assert!(Path::new("/dev/full").exists(), "this test needs /dev/full (Linux) to stand for a full disk");
     let full_svg = dir.path().join("full.svg");
     std::os::unix::fs::symlink("/dev/full", &full_svg).unwrap();
     let out = quench(&cache, &["plot", ps, "path", "--out", full_svg.to_str().unwrap()]);
