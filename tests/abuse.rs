@@ -278,6 +278,7 @@ fn export_and_plot_to_a_full_or_impossible_target_name_the_path_and_leave_nothin
     let (dir, cache, p) = computed();
     let ps = p.to_str().unwrap();
     // A full disk: the target is /dev/full (through a symlink with the right name).
+    assert!(Path::new("/dev/full").exists(), "this test needs /dev/full (Linux) to stand for a full disk");
     let full_svg = dir.path().join("full.svg");
     std::os::unix::fs::symlink("/dev/full", &full_svg).unwrap();
     let out = quench(&cache, &["plot", ps, "path", "--out", full_svg.to_str().unwrap()]);
@@ -442,9 +443,20 @@ fn a_cache_with_directories_and_junk_where_files_belong_does_not_panic() {
     std::fs::create_dir_all(cache.join("objects/ab")).unwrap();
     std::fs::write(cache.join("objects/ab").join(format!("{}.json", "ab".repeat(32))), "{not json").unwrap();
     std::fs::write(cache.join("objects/ab/short.json"), "{}").unwrap();
+    // Fifos where the instance's record and the SE path's artifact belong: reading would block forever.
+    let record = object(&cache, &key_of(&cache, &p, "inst"), "json");
+    let artifact = object(&cache, &key_of(&cache, &p, "path"), "art");
+    for fifo in [&record, &artifact] {
+        std::fs::remove_file(fifo).unwrap();
+        assert!(Command::new("mkfifo").arg(fifo).status().unwrap().success());
+    }
     let status = quench(&cache, &["status", ps]);
     assert_eq!(status.status.code(), Some(0), "{}", text(&status));
     assert!(text(&status).contains("corrupt  mcmc"), "{}", text(&status));
+    for stage in ["inst", "path"] {
+        assert!(text(&status).contains(&format!("corrupt  {stage}")), "{}", text(&status));
+    }
+    assert_eq!(text(&status).matches("not a regular file").count(), 3, "{}", text(&status));
     let verify = quench(&cache, &["verify", ps]);
     assert_eq!(verify.status.code(), Some(1), "{}", text(&verify));
     assert!(text(&verify).contains("CORRUPT   mcmc"), "{}", text(&verify));

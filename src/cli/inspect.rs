@@ -1,4 +1,4 @@
-//! Read-only commands: `status`, `show`, `export`, `stages` and `watch`.
+//! Read-only commands: `status`, `show`, `export`, `plot`, `stages` and `watch`.
 
 use std::io::IsTerminal;
 use std::ops::ControlFlow;

@@ -157,6 +157,10 @@ impl Cache {
     /// when the file exists but cannot be trusted (unreadable, malformed, another key's).
     fn read_record(&self, key: &ContentKey) -> Result<Option<Record>, String> {
         let path = self.record_path(key);
+        // Never open what is not a regular file (a fifo would block the read forever).
+        if fs::metadata(&path).is_ok_and(|m| !m.is_file()) {
+            return Err(format!("its record {} is not a regular file", path.display()));
+        }
         let text = match fs::read(&path) {
             Ok(text) => text,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
@@ -200,6 +204,9 @@ impl Cache {
     fn read_verified(&self, key: &ContentKey, record: &Record, keep: bool) -> Result<Vec<u8>, CacheError> {
         let path = self.artifact_path(key);
         let corrupt = |reason: String| CacheError::Corrupt { key: key.short(), reason };
+        if fs::metadata(&path).is_ok_and(|m| !m.is_file()) {
+            return Err(corrupt("artifact is not a regular file".into()));
+        }
         let mut file = match File::open(&path) {
             Ok(f) => f,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(corrupt("artifact file is missing".into())),
@@ -346,7 +353,8 @@ impl Cache {
             let Ok(files) = fs::read_dir(shard.path()) else { continue };
             for file in files.flatten() {
                 let path = file.path();
-                if path.extension().is_some_and(|e| e == "json") {
+                let regular = file.file_type().is_ok_and(|t| t.is_file());
+                if regular && path.extension().is_some_and(|e| e == "json") {
                     if let Some(record) = fs::read(&path).ok().and_then(|b| serde_json::from_slice(&b).ok()) {
                         out.push(record);
                     }
@@ -468,9 +476,7 @@ fn writer_id() -> String {
 /// This machine's name, reduced to `[A-Za-z0-9-]` (empty when unknown).
 fn host() -> &'static str {
     static HOST: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    HOST.get_or_init(|| {
-        super::runlog::host_name().chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').collect()
-    })
+    HOST.get_or_init(|| super::runlog::host_name().chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').collect())
 }
 
 /// The writer of a temp file named `<name>.<pid>@<host>.<n>.tmp` (or the
