@@ -92,7 +92,7 @@ impl Executor for Counting {
         };
         observer.trace("len", 0.0, values.len() as f64);
         observer.histogram("first", &[0.0, 1.0], &[values[0] % 7]);
-        Ok(Output { payload: codec::encode(&values), summary: serde_json::json!({"len": values.len()}) })
+        Ok(Output { payload: codec::encode(&values).into(), summary: serde_json::json!({"len": values.len()}) })
     }
 }
 
@@ -136,7 +136,7 @@ kind = "sum"
 inputs = ["s"]
 "#;
 
-fn hashes(cache: &Cache, plan: &Plan) -> Vec<String> {
+fn hashes(cache: &Cache, plan: &Plan) -> Vec<quench::engine::ArtifactHash> {
     plan.stages.iter().map(|s| cache.record(&s.key).unwrap().artifact_hash).collect()
 }
 
@@ -214,9 +214,14 @@ fn corrupt_artifacts_are_detected_and_recomputed() {
     let run = go(&p, &cache, &exec);
     assert_eq!(exec.count("b"), 1, "the corrupt stage is recomputed");
     assert_eq!(exec.total(), 1, "its dependents stay cached: same key, same output");
-    assert!(run.events.iter().any(
-        |e| matches!(&e.body, EventBody::Log { level, message } if level == "warn" && message.contains("corrupt"))
-    ));
+    let warnings = run
+        .events
+        .iter()
+        .filter(
+            |e| matches!(&e.body, EventBody::Log { level, message } if level == "warn" && message.contains("corrupt")),
+        )
+        .count();
+    assert_eq!(warnings, 1, "the corruption is reported once (it is checked before and after locking)");
     assert_eq!(hashes(&cache, &p), before);
     // A truncated artifact too.
     std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
@@ -289,6 +294,48 @@ fn forcing_recomputes_and_keeps_dependents_cached() {
         .events
         .iter()
         .any(|e| matches!(&e.body, EventBody::Log { message, .. } if message.contains("not deterministic"))));
+}
+
+#[test]
+fn forcing_a_nondeterministic_stage_warns_with_both_hashes_and_survives_a_malformed_old_record() {
+    /// Returns a different payload on every call.
+    struct Drifts(std::sync::atomic::AtomicU64);
+    impl Executor for Drifts {
+        fn execute(&self, _: &PlannedStage, _: Vec<Vec<u8>>, _: &dyn Observer) -> anyhow::Result<Output> {
+            let n = self.0.fetch_add(1, Ordering::SeqCst);
+            Ok(Output { payload: codec::encode(&vec![n]).into(), summary: serde_json::json!({}) })
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let cache = Cache::open(dir.path()).unwrap();
+    let p = plan("[stage.a]\nkind = \"gen\"\n");
+    let drifts = Drifts(std::sync::atomic::AtomicU64::new(0));
+    let cancel = CancelFlags::new(1);
+    let force = |cache: &Cache| {
+        let (tx, rx) = mpsc::channel();
+        let options = RunOptions { jobs: 1, force: vec![true], selected: vec![true], cancel: &cancel };
+        let outcomes = run(&p, cache, &drifts, &options, &tx);
+        drop(tx);
+        assert_eq!(outcomes, vec![Outcome::Computed]);
+        rx.into_iter()
+            .filter_map(|e| match e.body {
+                EventBody::Log { level, message } if level == "warn" => Some(message),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+    };
+    assert!(force(&cache).is_empty());
+    let first = cache.record(&p.stages[0].key).unwrap().artifact_hash;
+    let warnings = force(&cache);
+    let second = cache.record(&p.stages[0].key).unwrap().artifact_hash;
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(warnings[0].contains(&second.short()) && warnings[0].contains(&first.short()), "{warnings:?}");
+    // An old record whose hash is malformed is no record to compare with: no panic, no warning.
+    let record = cache.record_path(&p.stages[0].key);
+    let text = std::fs::read_to_string(&record).unwrap();
+    std::fs::write(&record, text.replace(&second.hex(), "abc")).unwrap();
+    assert!(cache.record(&p.stages[0].key).is_none());
+    assert!(force(&cache).is_empty());
 }
 
 #[test]

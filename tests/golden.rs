@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use quench::engine::{codec, Executor, Plan};
+use quench::engine::{Executor, Plan};
 use quench::observe::Silent;
 use quench::pipeline::{Pipeline, Source};
 use quench::stages::{CatalogExecutor, CATALOG};
@@ -31,7 +31,7 @@ fn a_small_seeded_stage_is_pinned() {
     let plan = Plan::new(&pipeline);
     let stage = &plan.stages[0];
     let out = CatalogExecutor.execute(stage, vec![], &Silent).unwrap();
-    let hash = codec::hash_payload(&out.payload).to_hex().to_string();
+    let hash = out.payload.hash().unwrap().0.to_hex().to_string();
     println!("key {} seed {} hash {hash}", stage.key, stage.seed);
     assert_eq!(stage.key.hex(), GOLDEN_KEY);
     assert_eq!(stage.seed, GOLDEN_SEED);

@@ -1,4 +1,4 @@
-//! Read-only commands: `status`, `show`, `export`, `stages` and `watch`.
+//! Read-only commands: `status`, `show`, `export`, `plot`, `stages` and `watch`.
 
 use std::io::IsTerminal;
 use std::ops::ControlFlow;
@@ -8,10 +8,11 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use serde_json::json;
 
-use super::{load, open_cache, stage_index};
+use super::output::{note, say, Stdout};
+use super::{load, open_cache, stage_index, InvalidInput};
 use crate::engine::runlog::{follow, resolve_run};
 use crate::engine::status::status as stage_status;
-use crate::engine::EventBody;
+use crate::engine::{EventBody, Lookup};
 use crate::pipeline::schema::Default;
 use crate::report::export::{export as write_export, Format};
 use crate::report::plot::{plot as draw, Figure};
@@ -22,6 +23,7 @@ pub fn status(path: &Path, cache_dir: &Path, json_out: bool) -> Result<i32> {
     let (_, plan) = load(path)?;
     let cache = open_cache(cache_dir)?;
     let statuses = stage_status(&plan, &cache);
+    let mut out = Stdout::lock();
     if json_out {
         let rows: Vec<_> = plan
             .stages
@@ -29,13 +31,13 @@ pub fn status(path: &Path, cache_dir: &Path, json_out: bool) -> Result<i32> {
             .zip(&statuses)
             .map(|(s, st)| json!({"stage": s.name, "kind": s.kind, "key": s.key.hex(), "status": st.label(), "reasons": st.reasons()}))
             .collect();
-        println!("{}", serde_json::to_string_pretty(&rows)?);
+        say!(out, "{}", serde_json::to_string_pretty(&rows)?);
         return Ok(0);
     }
     for (stage, st) in plan.stages.iter().zip(&statuses) {
-        println!("{:<8} {:<32} {:<24} {}", st.label(), stage.name, stage.kind, stage.key.short());
+        say!(out, "{:<8} {:<32} {:<24} {}", st.label(), stage.name, stage.kind, stage.key.short());
         for reason in st.reasons() {
-            println!("         - {reason}");
+            say!(out, "         - {reason}");
         }
     }
     for line in crate::engine::runlog::unfinished_lines(cache.root()) {
@@ -54,10 +56,28 @@ fn cached_stage(
     let index = stage_index(&pipeline, name)?;
     let cache = open_cache(cache_dir)?;
     let stage = plan.stages[index].clone();
-    let not_cached = || format!("stage `{}` is not cached; run `quench run {}` first", stage.name, path.display());
-    let record = cache.record(&stage.key).with_context(not_cached)?;
-    let payload = cache.load(&stage.key).with_context(not_cached)?;
-    let artifact = Artifact::decode(&payload).context("decoding the artifact")?;
+    let run = format!("quench run {}", path.display());
+    let record = match cache.lookup(&stage.key) {
+        Lookup::Valid(record) => *record,
+        Lookup::Missing => anyhow::bail!("stage `{}` is not cached; run `{run}` first", stage.name),
+        Lookup::Corrupt(why) => {
+            anyhow::bail!("stage `{}`: the cached artifact is corrupt ({why}); `{run}` recomputes it", stage.name)
+        }
+    };
+    let payload =
+        cache.load(&stage.key).with_context(|| format!("stage `{}`: loading the cached artifact", stage.name))?;
+    let recompute = format!("`{run} --force {name}` recomputes it");
+    let artifact = Artifact::decode(&payload)
+        .with_context(|| format!("stage `{}`: decoding the cached artifact; {recompute}", stage.name))?;
+    let expected = pipeline.stages[index].spec.output;
+    if artifact.type_name() != expected {
+        let found = artifact.type_name();
+        anyhow::bail!(
+            "stage `{}`: the cached artifact is a `{found}`, not the `{expected}` a `{}` stage makes; {recompute}",
+            stage.name,
+            stage.kind
+        );
+    }
     let inputs = stage.inputs.iter().map(|&i| plan.stages[i].name.clone()).collect();
     Ok((stage, record, artifact, inputs))
 }
@@ -79,11 +99,13 @@ pub fn show(path: &Path, cache_dir: &Path, name: &str, json_out: bool) -> Result
         "wall_ms": record.wall_ms,
         "summary": artifact.summary(),
     });
+    let mut out = Stdout::lock();
     if json_out {
-        println!("{}", serde_json::to_string_pretty(&doc)?);
+        say!(out, "{}", serde_json::to_string_pretty(&doc)?);
         return Ok(0);
     }
-    println!(
+    say!(
+        out,
         "stage     {}\nkind      {} (version {})\nkey       {}\nartifact  {} ({} bytes)",
         stage.name,
         stage.kind,
@@ -92,36 +114,51 @@ pub fn show(path: &Path, cache_dir: &Path, name: &str, json_out: bool) -> Result
         record.artifact_hash,
         record.size
     );
-    println!("computed  in {} ms", record.wall_ms);
-    println!("inputs    {}", if inputs.is_empty() { "(none)".into() } else { inputs.join(", ") });
-    println!("params");
+    say!(out, "computed  in {} ms", record.wall_ms);
+    say!(out, "inputs    {}", if inputs.is_empty() { "(none)".into() } else { inputs.join(", ") });
+    say!(out, "params");
     for (k, v) in &stage.params.0 {
-        println!("  {k:<16} {v}");
+        say!(out, "  {k:<16} {v}");
     }
-    println!("summary");
+    say!(out, "summary");
     if let Some(map) = doc["summary"].as_object() {
         for (k, v) in map {
-            println!("  {k:<28} {v}");
+            say!(out, "  {k:<28} {v}");
         }
     }
     for line in &record.log {
-        println!("log       {line}");
+        say!(out, "log       {line}");
     }
     if let Some(table) = artifact.report() {
-        println!("\n{table}");
+        say!(out, "\n{table}");
     }
     Ok(0)
 }
 
 pub fn export(path: &Path, cache_dir: &Path, name: &str, format: Format, out: &Path) -> Result<i32> {
+    if out.exists() && !out.is_dir() {
+        let why = format!(
+            "--out {}: exists and is not a directory; export writes one file per table into a directory",
+            out.display()
+        );
+        return Err(InvalidInput(why).into());
+    }
     let (_, _, artifact, _) = cached_stage(path, cache_dir, name)?;
-    for file in write_export(&artifact.tables(), &artifact.summary(), format, out)? {
-        println!("{}", file.display());
+    let written = write_export(&artifact.tables(), &artifact.summary(), format, out)
+        .with_context(|| format!("exporting stage `{name}` to {}", out.display()))?;
+    let mut stdout = Stdout::lock();
+    for file in written {
+        say!(stdout, "{}", file.display());
     }
     Ok(0)
 }
 
 pub fn plot(path: &Path, cache_dir: &Path, name: &str, out: &Path) -> Result<i32> {
+    let ext = out.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
+    if !matches!(ext.as_deref(), Some("svg" | "png")) {
+        let why = format!("--out {}: plot writes .svg or .png files; give a file name ending in one", out.display());
+        return Err(InvalidInput(why).into());
+    }
     let (stage, _, artifact, _) = cached_stage(path, cache_dir, name)?;
     let figure = match &artifact {
         Artifact::PhaseDiagram(d) => Figure::Diagram(d),
@@ -133,15 +170,16 @@ pub fn plot(path: &Path, cache_dir: &Path, name: &str, out: &Path) -> Result<i32
                 stage.name,
                 other.type_name()
             );
-            return Err(super::InvalidInput(why).into());
+            return Err(InvalidInput(why).into());
         }
     };
-    draw(&figure, out)?;
-    println!("{}", out.display());
+    draw(&figure, out).with_context(|| format!("plotting stage `{name}`"))?;
+    say!(Stdout::lock(), "{}", out.display());
     Ok(0)
 }
 
 pub fn stages(json_out: bool) -> Result<i32> {
+    let mut out = Stdout::lock();
     if json_out {
         let kinds: Vec<_> = CATALOG
             .iter()
@@ -154,19 +192,19 @@ pub fn stages(json_out: bool) -> Result<i32> {
                 json!({"kind": k.name, "version": k.version, "summary": k.summary, "output": k.output, "inputs": k.describe_inputs(), "params": params, "exactly_one_of": k.exactly_one_of})
             })
             .collect();
-        println!("{}", serde_json::to_string_pretty(&kinds)?);
+        say!(out, "{}", serde_json::to_string_pretty(&kinds)?);
         return Ok(0);
     }
     for k in CATALOG {
-        println!("{} (v{}) -> {}\n  {}\n  inputs: {}", k.name, k.version, k.output, k.summary, k.describe_inputs());
+        say!(out, "{} (v{}) -> {}\n  {}\n  inputs: {}", k.name, k.version, k.output, k.summary, k.describe_inputs());
         for p in k.params {
             let unit = if p.unit.is_empty() { String::new() } else { format!(" [{}]", p.unit) };
-            println!("  {:<14} {:<12} {}{unit}; {}", p.name, default_text(&p.default), p.doc, p.kind.describe());
+            say!(out, "  {:<14} {:<12} {}{unit}; {}", p.name, default_text(&p.default), p.doc, p.kind.describe());
         }
         for group in k.exactly_one_of {
-            println!("  exactly one of: {}", group.join(", "));
+            say!(out, "  exactly one of: {}", group.join(", "));
         }
-        println!();
+        say!(out);
     }
     Ok(0)
 }
@@ -182,7 +220,7 @@ fn default_text(default: &Default) -> String {
 /// Replays a run log and follows it while it grows: in the TUI on a
 /// terminal (until the user quits), else as plain lines until the run ends.
 pub fn watch(cache_dir: &Path, run: &str) -> Result<i32> {
-    let path = resolve_run(cache_dir, run).map_err(super::InvalidInput)?;
+    let path = resolve_run(cache_dir, run).map_err(InvalidInput)?;
     if std::io::stdout().is_terminal() && std::io::stdin().is_terminal() {
         let (tx, rx) = std::sync::mpsc::channel();
         let follower = path.clone();
@@ -211,7 +249,7 @@ pub fn watch(cache_dir: &Path, run: &str) -> Result<i32> {
             ControlFlow::Break(())
         }
         None => {
-            eprintln!("(no new events for 10 s: the run may still be computing; Ctrl-C to stop)");
+            note(format_args!("(no new events for 10 s: the run may still be computing; Ctrl-C to stop)"));
             ControlFlow::Continue(())
         }
     };
@@ -225,7 +263,7 @@ pub fn watch(cache_dir: &Path, run: &str) -> Result<i32> {
     })
     .with_context(|| format!("reading {}", path.display()))?;
     if let Some(why) = dead {
-        eprintln!("the run is dead: {why}; it will never finish (a new run takes over its stages)");
+        note(format_args!("the run is dead: {why}; it will never finish (a new run takes over its stages)"));
         return Ok(1);
     }
     Ok(0)

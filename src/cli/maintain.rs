@@ -5,13 +5,35 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 
+use super::output::{say, Stdout};
 use super::{load, open_cache, stage_index};
 use crate::engine::codec;
-use crate::engine::{ContentKey, Executor};
+use crate::engine::scheduler::execute_caught;
+use crate::engine::{ArtifactHash, Cache, ContentKey, Lookup, Plan};
 use crate::observe::Silent;
 use crate::stages::CatalogExecutor;
 
-/// Recomputes each cached stage (inputs from the cache) and compares hashes.
+/// What `verify` found for one stage.
+enum Verdict {
+    /// Recomputed bit for bit.
+    Identical(ArtifactHash),
+    Missing,
+    /// The stored artifact (or its record) fails its check.
+    Corrupt(String),
+    /// An input's artifact cannot be loaded, so the stage cannot be recomputed.
+    InputUnusable {
+        input: String,
+        why: String,
+    },
+    Mismatch {
+        cached: ArtifactHash,
+        recomputed: ArtifactHash,
+    },
+    Failed(String),
+}
+
+/// Checks each stage's stored artifact against its record (re-hashing the
+/// bytes on disk), then recomputes it from its cached inputs and compares hashes.
 pub fn verify(path: &Path, cache_dir: &Path, only: Option<&str>) -> Result<i32> {
     let (pipeline, plan) = load(path)?;
     let cache = open_cache(cache_dir)?;
@@ -19,36 +41,87 @@ pub fn verify(path: &Path, cache_dir: &Path, only: Option<&str>) -> Result<i32> 
         Some(name) => vec![stage_index(&pipeline, name)?],
         None => (0..plan.stages.len()).collect(),
     };
-    let (mut ok, mut bad, mut skipped) = (0, 0, 0);
+    let run = format!("quench run {}", path.display());
+    let mut out = Stdout::lock();
+    let (mut ok, mut bad, mut corrupt, mut unchecked, mut skipped) = (0, 0, 0, 0, 0);
     for i in targets {
-        let stage = &plan.stages[i];
-        let Some(record) = cache.record(&stage.key) else {
-            println!("missing   {:<32} not cached; run it first", stage.name);
-            skipped += 1;
-            continue;
-        };
-        let inputs: Result<Vec<Vec<u8>>, _> = stage.input_keys.iter().map(|k| cache.load(k)).collect();
-        let hash = inputs
-            .map_err(anyhow::Error::from)
-            .and_then(|inputs| CatalogExecutor.execute(stage, inputs, &Silent))
-            .map(|out| codec::hash_payload(&out.payload).to_hex().to_string());
-        match hash {
-            Ok(h) if h == record.artifact_hash => {
-                println!("ok        {:<32} {}", stage.name, &h[..16]);
+        let name = &plan.stages[i].name;
+        match verify_stage(&plan, &cache, i) {
+            Verdict::Identical(hash) => {
+                say!(out, "ok        {name:<32} {}", hash.short());
                 ok += 1;
             }
-            Ok(h) => {
-                println!("MISMATCH  {:<32} cached {} recomputed {}", stage.name, &record.artifact_hash[..16], &h[..16]);
+            Verdict::Missing => {
+                say!(out, "missing   {name:<32} not cached; run it first");
+                skipped += 1;
+            }
+            Verdict::Corrupt(why) => {
+                say!(out, "CORRUPT   {name:<32} {why}; `{run}` recomputes it");
+                corrupt += 1;
+            }
+            Verdict::InputUnusable { input, why } => {
+                say!(out, "UNCHECKED {name:<32} its input `{input}` is unusable ({why}); `{run}` recomputes it");
+                unchecked += 1;
+            }
+            Verdict::Mismatch { cached, recomputed } => {
+                say!(out, "MISMATCH  {name:<32} cached {} recomputed {}", cached.short(), recomputed.short());
                 bad += 1;
             }
-            Err(e) => {
-                println!("FAILED    {:<32} {e:#}", stage.name);
+            Verdict::Failed(e) => {
+                say!(out, "FAILED    {name:<32} {e}");
                 bad += 1;
             }
         }
     }
-    println!("{ok} identical, {bad} differ or failed, {skipped} not cached");
-    Ok(if bad > 0 || (ok == 0 && skipped > 0) { 1 } else { 0 })
+    say!(
+        out,
+        "{ok} identical, {bad} differ or failed, {corrupt} corrupt, {unchecked} unchecked (input corrupt), {skipped} not cached"
+    );
+    let found_problem = bad + corrupt + unchecked > 0;
+    Ok(if found_problem || (ok == 0 && skipped > 0) { 1 } else { 0 })
+}
+
+fn verify_stage(plan: &Plan, cache: &Cache, i: usize) -> Verdict {
+    let stage = &plan.stages[i];
+    let record = match cache.lookup(&stage.key) {
+        Lookup::Valid(record) => record,
+        Lookup::Missing => return Verdict::Missing,
+        Lookup::Corrupt(why) => return Verdict::Corrupt(why),
+    };
+    // Re-hash the bytes on disk here too, whatever checks the cache makes on its own.
+    let stored = match cache.load(&stage.key) {
+        Ok(payload) => ArtifactHash::from(codec::hash_payload(&payload)),
+        Err(e) => return Verdict::Corrupt(e.to_string()),
+    };
+    if stored != record.artifact_hash {
+        let why = format!(
+            "the stored artifact hashes to {}, its record says {}",
+            stored.short(),
+            record.artifact_hash.short()
+        );
+        return Verdict::Corrupt(why);
+    }
+    let mut inputs = Vec::with_capacity(stage.input_keys.len());
+    for (&input, key) in stage.inputs.iter().zip(&stage.input_keys) {
+        match cache.load(key) {
+            Ok(payload) => inputs.push(payload),
+            Err(e) => return Verdict::InputUnusable { input: plan.stages[input].name.clone(), why: e.to_string() },
+        }
+    }
+    match execute_caught(&CatalogExecutor, stage, inputs, &Silent) {
+        Ok(output) => {
+            let recomputed = match output.payload.hash() {
+                Ok((hash, _)) => ArtifactHash::from(hash),
+                Err(e) => return Verdict::Failed(format!("encoding the recomputed artifact: {e}")),
+            };
+            if recomputed == record.artifact_hash {
+                Verdict::Identical(recomputed)
+            } else {
+                Verdict::Mismatch { cached: record.artifact_hash, recomputed }
+            }
+        }
+        Err(e) => Verdict::Failed(format!("{e:#}")),
+    }
 }
 
 /// Removes cache objects no listed pipeline references.
@@ -58,21 +131,29 @@ pub fn gc(pipelines: &[PathBuf], cache_dir: &Path, dry_run: bool) -> Result<i32>
         let (_, plan) = load(path)?;
         keep.extend(plan.stages.iter().map(|s| s.key));
     }
-    let cache = open_cache(cache_dir)?;
+    // Removing takes the cache exclusively: no run may be reading or writing it.
+    let cache = if dry_run { open_cache(cache_dir)? } else { crate::engine::Cache::open_exclusive(cache_dir)? };
+    let mut out = Stdout::lock();
     let (mut count, mut bytes) = (0, 0);
     for key in cache.keys().into_iter().filter(|k| !keep.contains(k)) {
         let size = cache.size_of(&key);
         let what = cache.record(&key).map_or("(no record)".to_string(), |r| format!("{} {}", r.kind, r.stage_name));
-        println!("{} {} {what} ({size} bytes)", if dry_run { "would remove" } else { "removed" }, key.short());
         if !dry_run {
-            cache.remove(&key)?;
+            cache.remove(&key).map_err(|e| anyhow::anyhow!("gc stopped after removing {count} objects: {e}"))?;
         }
+        say!(out, "{} {} {what} ({size} bytes)", if dry_run { "would remove" } else { "removed" }, key.short());
         count += 1;
         bytes += size;
     }
-    cache.clean_tmp();
+    if !dry_run {
+        let temps = cache.clean_tmp();
+        if temps > 0 {
+            say!(out, "removed {temps} temp files left by runs that died");
+        }
+    }
     let verb = if dry_run { "would free" } else { "freed" };
-    println!(
+    say!(
+        out,
         "{count} objects, {verb} {:.1} MiB; {} referenced objects kept",
         bytes as f64 / (1 << 20) as f64,
         keep.len()
@@ -92,14 +173,16 @@ pub fn cache_info(cache_dir: &Path) -> Result<i32> {
     }
     let runs =
         std::fs::read_dir(cache.root().join("runs")).map_or(0, |d| d.flatten().filter(|e| e.path().is_dir()).count());
-    println!(
+    let mut out = Stdout::lock();
+    say!(
+        out,
         "cache {}: {} objects, {:.1} MiB, {runs} run logs",
         cache.root().display(),
         keys.len(),
         bytes as f64 / (1 << 20) as f64
     );
     for (kind, (count, size)) in by_kind {
-        println!("  {kind:<28} {count:>6} {:>10.1} MiB", size as f64 / (1 << 20) as f64);
+        say!(out, "  {kind:<28} {count:>6} {:>10.1} MiB", size as f64 / (1 << 20) as f64);
     }
     Ok(0)
 }

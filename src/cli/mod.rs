@@ -1,20 +1,28 @@
 //! The command line: flags defined once (clap), turned into validated inputs
 //! before any work starts, then one function per command. Exit codes: 0 ok,
 //! 1 a stage failed (or verification found a mismatch), 2 invalid input,
-//! 130 interrupted.
+//! 130 interrupted, 141 standard output closed early (see `output`).
 
 mod inspect;
 mod maintain;
+mod output;
 mod run;
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
+
+use anyhow::Context;
 
 use clap::{Parser, Subcommand};
 
 use crate::engine::{Cache, Plan};
-use crate::pipeline::{Pipeline, PipelineErrors};
+use crate::pipeline::{Pipeline, PipelineErrors, Source};
 use crate::report::export::Format;
 use crate::stages::CATALOG;
+use output::{note, OutputError, CLOSED_PIPE_EXIT};
+
+/// The most stages `run` computes at once (`--jobs`).
+pub const MAX_JOBS: usize = 256;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -35,8 +43,12 @@ pub enum Command {
     /// Run a pipeline: compute what is not cached.
     Run {
         pipeline: PathBuf,
-        /// Stages run at once (default: the number of cores).
-        #[arg(long)]
+        /// Stages run at once, 1 to 256 (default: the number of cores).
+        #[arg(
+            long,
+            allow_negative_numbers = true,
+            value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=MAX_JOBS as u64)
+        )]
         jobs: Option<usize>,
         /// Recompute this stage even if cached (repeatable).
         #[arg(long = "force", value_name = "STAGE")]
@@ -109,10 +121,15 @@ pub struct InvalidInput(pub String);
 /// Parses arguments, runs the command, returns the exit code.
 pub fn main() -> i32 {
     let cli = Cli::parse();
-    match dispatch(cli) {
+    let result = dispatch(cli).and_then(|code| {
+        output::flush()?;
+        Ok(code)
+    });
+    match result {
         Ok(code) => code,
+        Err(e) if matches!(e.downcast_ref::<OutputError>(), Some(OutputError::Closed)) => CLOSED_PIPE_EXIT,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            note(format_args!("error: {e:#}"));
             if e.downcast_ref::<PipelineErrors>().is_some() || e.downcast_ref::<InvalidInput>().is_some() {
                 2
             } else {
@@ -141,15 +158,61 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
     }
 }
 
+/// The largest pipeline file read: pipelines are short text; this keeps
+/// `quench run /dev/zero` from reading forever.
+pub const MAX_PIPELINE_BYTES: u64 = 64 << 20;
+
 /// Loads and validates a pipeline and plans it.
 fn load(path: &Path) -> anyhow::Result<(Pipeline, Plan)> {
-    let pipeline = Pipeline::load(path, CATALOG)?;
+    let text = read_pipeline(path).map_err(|why| InvalidInput(format!("{}: {why}", path.display())))?;
+    let pipeline = Pipeline::from_source(&Source::new(path, text), CATALOG)?;
     let plan = Plan::new(&pipeline);
     Ok((pipeline, plan))
 }
 
+/// The text of a pipeline file, or why it cannot be one.
+fn read_pipeline(path: &Path) -> Result<String, String> {
+    if path.is_dir() {
+        return Err("is a directory; give a pipeline file (.toml)".into());
+    }
+    let file = std::fs::File::open(path).map_err(|e| format!("cannot read the pipeline file: {e}"))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_PIPELINE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read the pipeline file: {e}"))?;
+    if bytes.len() as u64 > MAX_PIPELINE_BYTES {
+        return Err(format!("larger than {} MiB; is it a pipeline file?", MAX_PIPELINE_BYTES >> 20));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        format!("not UTF-8 text (invalid byte at offset {at}); a pipeline file is TOML")
+    })
+}
+
+/// Opens the cache directory. Invalid input: an empty path, a file, or an
+/// existing directory that is neither empty nor a cache already (it has
+/// `objects/` or `runs/`): `--cache ~` or `--cache /` would otherwise fill it
+/// with cache directories and let the cache's temp cleaning loose on its `tmp/`.
 fn open_cache(dir: &Path) -> anyhow::Result<Cache> {
-    Ok(Cache::open(dir)?)
+    if dir.as_os_str().is_empty() {
+        let why = "--cache is empty (or QUENCH_CACHE is set to nothing): give a directory";
+        return Err(InvalidInput(why.into()).into());
+    }
+    if dir.exists() && !dir.is_dir() {
+        let why = format!("--cache {}: not a directory; give a directory for the cache", dir.display());
+        return Err(InvalidInput(why).into());
+    }
+    let is_cache = ["objects", "runs"].iter().any(|sub| dir.join(sub).is_dir());
+    let is_empty = std::fs::read_dir(dir).map_or(true, |mut entries| entries.next().is_none());
+    if !is_cache && !is_empty {
+        let why = format!(
+            "--cache {}: this directory holds other files and is not a quench cache (no objects/); \
+             give a new or empty directory, or an existing cache",
+            dir.display()
+        );
+        return Err(InvalidInput(why).into());
+    }
+    Cache::open(dir).with_context(|| format!("opening the cache {}", dir.display()))
 }
 
 /// The index of a stage named on the command line (exit code 2 if unknown).

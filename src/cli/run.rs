@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 
+use super::output::{note, say, OutputError, Stdout};
 use super::{load, open_cache, stage_index};
 use crate::engine::events::HEARTBEAT;
 use crate::engine::runlog::{host_name, new_run_id, RunLog};
@@ -74,12 +75,9 @@ pub fn run(path: &Path, cache_dir: &Path, jobs: Option<usize>, force: &[String],
     for name in force {
         forced[stage_index(&pipeline, name)?] = true;
     }
-    if jobs == Some(0) {
-        return Err(super::InvalidInput("--jobs must be at least 1".into()).into());
-    }
     let cache = open_cache(cache_dir)?;
     cache.clean_tmp();
-    let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()).min(super::MAX_JOBS));
     let terminal = std::io::stdout().is_terminal() && std::io::stdin().is_terminal();
     let use_tui = terminal && !headless;
     let run_id = std::env::var(RUN_ID_ENV).ok().filter(|id| valid_run_id(id)).unwrap_or_else(new_run_id);
@@ -139,14 +137,16 @@ pub fn run(path: &Path, cache_dir: &Path, jobs: Option<usize>, force: &[String],
         result
     };
     let log_path = consumer.join().map_err(|_| anyhow::anyhow!("the event reporter panicked"))?;
-    print_reports(&session, &outcomes);
-    say(&format!("run log: {}", log_path.display()));
+    // The summary goes to stderr even when stdout was closed; a run's own
+    // failure outranks the lost output in the exit code.
+    let printed = print_reports(&session, &outcomes);
+    note(format_args!("run log: {}", log_path.display()));
     print_outcomes(&session.plan, &outcomes, &status);
-    Ok(match status.as_str() {
-        "cancelled" => 130,
-        "failed" => 1,
-        _ => 0,
-    })
+    match status.as_str() {
+        "cancelled" => Ok(130),
+        "failed" => Ok(1),
+        _ => printed.map(|()| 0).map_err(Into::into),
+    }
 }
 
 /// `quench run --detach`: checks the pipeline, then starts the same run
@@ -375,7 +375,8 @@ fn dispatch_controls(session: &Session, controls: Receiver<Control>, reruns: Sen
 }
 
 /// Prints the result tables (comparisons, aggregates) of the stages that finished.
-fn print_reports(session: &Session, outcomes: &[Outcome]) {
+fn print_reports(session: &Session, outcomes: &[Outcome]) -> Result<(), OutputError> {
+    let mut out = Stdout::lock();
     for (stage, outcome) in session.plan.stages.iter().zip(outcomes) {
         if !matches!(outcome, Outcome::Cached | Outcome::Computed) || !stage.kind.starts_with("eval.") {
             continue;
@@ -387,9 +388,10 @@ fn print_reports(session: &Session, outcomes: &[Outcome]) {
             .and_then(|b| crate::stages::Artifact::decode(&b).ok())
             .and_then(|a| a.report());
         if let Some(table) = report {
-            say_out(&format!("\n== {} ==\n{table}", stage.name));
+            say!(out, "\n== {} ==\n{table}", stage.name);
         }
     }
+    Ok(())
 }
 
 /// The last lines: failures, then the run's status and counts.
@@ -401,10 +403,13 @@ fn print_outcomes(plan: &Plan, outcomes: &[Outcome], status: &str) {
             Outcome::Computed => computed += 1,
             Outcome::Failed(e) => {
                 other += 1;
-                say(&format!("stage `{}` failed: {e}", stage.name));
+                note(format_args!("stage `{}` failed: {e}", stage.name));
             }
             Outcome::Cancelled(_) | Outcome::NotRun => other += 1,
         }
     }
-    say(&format!("run {status}: {} stages, {computed} computed, {cached} cached, {other} not done", plan.stages.len()));
+    note(format_args!(
+        "run {status}: {} stages, {computed} computed, {cached} cached, {other} not done",
+        plan.stages.len()
+    ));
 }

@@ -33,7 +33,8 @@ pub enum EventBody {
     /// A stage is part of the run; `inputs` are stage names, `params` its canonical parameters.
     Queued {
         kind: String,
-        key: String,
+        #[serde(with = "super::key::hex_key")]
+        key: super::key::ContentKey,
         inputs: Vec<String>,
         #[serde(default)]
         params: serde_json::Value,
@@ -64,7 +65,7 @@ pub enum EventBody {
     },
     Finished {
         cached: bool,
-        artifact_hash: String,
+        artifact_hash: super::key::ArtifactHash,
         wall_ms: u64,
     },
     Failed {

@@ -2,6 +2,7 @@
 //! event stream and run log. It schedules opaque stages through `Executor` and
 //! knows nothing about physics.
 
+pub mod budget;
 pub mod codec;
 pub mod events;
 pub mod key;
@@ -12,8 +13,9 @@ pub mod scheduler;
 pub mod status;
 pub mod store;
 
+pub use codec::Payload;
 pub use events::{Event, EventBody};
-pub use key::ContentKey;
+pub use key::{ArtifactHash, ContentKey};
 pub use plan::{Plan, PlannedStage};
 pub use scheduler::{CancelFlags, Executor, Outcome, Output, RunOptions};
 pub use store::{Cache, Lookup};

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::key::ContentKey;
+use super::key::{ArtifactHash, ContentKey};
 use crate::pipeline::Params;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -15,8 +15,8 @@ pub struct Record {
     pub params: Params,
     pub input_keys: Vec<ContentKey>,
     pub seed: u64,
-    /// blake3 of the payload, hex.
-    pub artifact_hash: String,
+    /// blake3 of the payload (hex in JSON; a malformed one makes the record corrupt).
+    pub artifact_hash: ArtifactHash,
     pub size: u64,
     pub wall_ms: u64,
     /// Unix times in seconds.

@@ -133,19 +133,21 @@ pub fn host_name() -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
-/// Whether process `pid` exists on this machine (a zombie, killed and not
-/// yet reaped, does not count).
+/// Whether process `pid` exists on this machine and has not exited (a
+/// killed process waiting to be reaped, a zombie, counts as dead).
 pub fn pid_alive(pid: u32) -> bool {
     let Ok(raw) = libc::pid_t::try_from(pid) else { return false };
     // SAFETY: signal 0 only checks that the process exists; no signal is sent.
     let rc = unsafe { libc::kill(raw, 0) };
     let exists = rc == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM);
-    // Linux: the state after the parenthesised command name; `Z` is a zombie.
-    let zombie = fs::read_to_string(format!("/proc/{pid}/stat"))
-        .ok()
-        .and_then(|stat| stat.rsplit_once(')').map(|(_, rest)| rest.trim_start().starts_with('Z')))
-        .unwrap_or(false);
-    exists && !zombie
+    exists && !is_zombie(pid)
+}
+
+/// `/proc/PID/stat` says state `Z` (false where there is no /proc).
+fn is_zombie(pid: u32) -> bool {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { return false };
+    // The state follows the parenthesised command name, which may itself hold ') '.
+    stat.rsplit_once(") ").is_some_and(|(_, rest)| rest.starts_with('Z'))
 }
 
 /// What a run log says about its run.

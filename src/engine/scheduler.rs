@@ -8,15 +8,18 @@ use std::sync::mpsc::Sender;
 use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 
+use super::codec::Payload;
 use super::events::{Event, EventBody};
+use super::key::ArtifactHash;
 use super::plan::{Plan, PlannedStage};
 use super::record::{now, Record};
 use super::store::{Cache, Lookup};
 use crate::observe::{Cancelled, Observer};
 
-/// What a stage computation returns: the encoded artifact and its summary.
+/// What a stage computation returns: the artifact (encoded as it is
+/// written to the cache) and its summary.
 pub struct Output {
-    pub payload: Vec<u8>,
+    pub payload: Payload,
     pub summary: serde_json::Value,
 }
 
@@ -71,6 +74,26 @@ struct Shared {
     outcomes: Vec<Outcome>,
 }
 
+/// What every worker of one scheduler pass works with.
+struct Context<'a> {
+    plan: &'a Plan,
+    cache: &'a Cache,
+    executor: &'a dyn Executor,
+    options: &'a RunOptions<'a>,
+    events: &'a Sender<Event>,
+}
+
+impl Context<'_> {
+    fn emit(&self, stage: &PlannedStage, body: EventBody) {
+        emit(self.events, &stage.name, body);
+    }
+
+    fn fail(&self, stage: &PlannedStage, error: String) -> Outcome {
+        self.emit(stage, EventBody::Failed { error: error.clone() });
+        Outcome::Failed(error)
+    }
+}
+
 /// Runs the selected stages; returns one outcome per stage of the plan.
 pub fn run(
     plan: &Plan,
@@ -85,14 +108,17 @@ pub fn run(
         outcomes: vec![Outcome::NotRun; n],
     });
     let wake = Condvar::new();
+    let ctx = Context { plan, cache, executor, options, events };
     for (_, stage) in plan.stages.iter().enumerate().filter(|(i, _)| options.selected[*i]) {
         let inputs = stage.inputs.iter().map(|&j| plan.stages[j].name.clone()).collect();
         let params = serde_json::to_value(&stage.params).unwrap_or_default();
-        emit(events, &stage.name, EventBody::Queued { kind: stage.kind.into(), key: stage.key.hex(), inputs, params });
+        emit(events, &stage.name, EventBody::Queued { kind: stage.kind.into(), key: stage.key, inputs, params });
     }
+    // No more workers than stages to run: a large `jobs` costs nothing on a small plan.
+    let workers = options.jobs.clamp(1, options.selected.iter().filter(|s| **s).count().max(1));
     std::thread::scope(|scope| {
-        for _ in 0..options.jobs.max(1) {
-            scope.spawn(|| worker(plan, cache, executor, options, events, &shared, &wake));
+        for _ in 0..workers {
+            scope.spawn(|| worker(&ctx, &shared, &wake));
         }
     });
     shared.into_inner().map(|s| s.outcomes).unwrap_or_else(|p| p.into_inner().outcomes)
@@ -102,25 +128,19 @@ fn emit(events: &Sender<Event>, stage: &str, body: EventBody) {
     let _ = events.send(Event::now(stage, body));
 }
 
-fn worker(
-    plan: &Plan,
-    cache: &Cache,
-    executor: &dyn Executor,
-    options: &RunOptions,
-    events: &Sender<Event>,
-    shared: &Mutex<Shared>,
-    wake: &Condvar,
-) {
+fn worker(ctx: &Context, shared: &Mutex<Shared>, wake: &Condvar) {
+    // This worker's share of the cores (built when it first gets a stage); its stages run inside it.
+    let pool = std::cell::OnceCell::new();
     loop {
         let next = {
             let mut guard = shared.lock().unwrap_or_else(|p| p.into_inner());
             loop {
-                settle(plan, options, events, &mut guard);
+                settle(ctx, &mut guard);
                 if guard.state.iter().all(|s| *s == State::Done) {
                     wake.notify_all();
                     return;
                 }
-                if let Some(i) = ready(plan, &guard) {
+                if let Some(i) = ready(ctx.plan, &guard) {
                     guard.state[i] = State::Running;
                     break i;
                 }
@@ -130,7 +150,12 @@ fn worker(
                     .unwrap_or_else(|p| p.into_inner().0);
             }
         };
-        let outcome = process(plan, next, cache, executor, options, events);
+        let run = || process(ctx, next);
+        let outcome =
+            match pool.get_or_init(|| super::budget::worker_pool(ctx.plan, &ctx.options.selected, ctx.options.jobs)) {
+                Some(pool) => pool.install(run),
+                None => run(),
+            };
         let mut guard = shared.lock().unwrap_or_else(|p| p.into_inner());
         guard.state[next] = State::Done;
         guard.outcomes[next] = outcome;
@@ -149,7 +174,8 @@ fn ready(plan: &Plan, shared: &Shared) -> Option<usize> {
 
 /// Marks waiting stages that can no longer run (an input failed or was
 /// cancelled, or the stage was cancelled) as done.
-fn settle(plan: &Plan, options: &RunOptions, events: &Sender<Event>, shared: &mut Shared) {
+fn settle(ctx: &Context, shared: &mut Shared) {
+    let plan = ctx.plan;
     for i in 0..plan.stages.len() {
         if shared.state[i] != State::Waiting {
             continue;
@@ -162,9 +188,9 @@ fn settle(plan: &Plan, options: &RunOptions, events: &Sender<Event>, shared: &mu
             }
             _ => None,
         });
-        let reason = blocked.or_else(|| options.cancel.is_set(i).then(|| "run cancelled".to_string()));
+        let reason = blocked.or_else(|| ctx.options.cancel.is_set(i).then(|| "run cancelled".to_string()));
         if let Some(reason) = reason {
-            emit(events, &plan.stages[i].name, EventBody::Cancelled { reason: reason.clone() });
+            ctx.emit(&plan.stages[i], EventBody::Cancelled { reason: reason.clone() });
             shared.state[i] = State::Done;
             shared.outcomes[i] = Outcome::Cancelled(reason);
         }
@@ -172,53 +198,50 @@ fn settle(plan: &Plan, options: &RunOptions, events: &Sender<Event>, shared: &mu
 }
 
 /// Runs one stage: cache hit, or lock, compute, store.
-fn process(
-    plan: &Plan,
-    i: usize,
-    cache: &Cache,
-    executor: &dyn Executor,
-    options: &RunOptions,
-    events: &Sender<Event>,
-) -> Outcome {
-    let stage = &plan.stages[i];
-    let forced = options.force[i];
+fn process(ctx: &Context, i: usize) -> Outcome {
+    let stage = &ctx.plan.stages[i];
+    let forced = ctx.options.force[i];
+    // Whether a corrupt artifact was already reported (the check runs again under the lock).
+    let mut warned = false;
     if !forced {
-        if let Some(outcome) = cached(stage, cache, events) {
+        if let Some(outcome) = cached(ctx, stage, &mut warned) {
             return outcome;
         }
     }
-    let lock = cache.lock(&stage.key, || {
-        emit(events, &stage.name, log_body("info", "another run is computing this stage; waiting for it"));
+    let lock = ctx.cache.lock(&stage.key, || {
+        ctx.emit(stage, log_body("info", "another run is computing this stage; waiting for it"));
     });
     let _lock = match lock {
         Ok(l) => l,
-        Err(e) => return fail(stage, events, format!("{e}")),
+        Err(e) => return ctx.fail(stage, format!("{e}")),
     };
     if !forced {
-        if let Some(outcome) = cached(stage, cache, events) {
+        if let Some(outcome) = cached(ctx, stage, &mut warned) {
             return outcome;
         }
     }
-    compute(plan, i, cache, executor, options, events)
+    compute(ctx, i)
 }
 
-/// A cache hit emits `finished` (cached) from the record; a corrupt artifact is reported.
-fn cached(stage: &PlannedStage, cache: &Cache, events: &Sender<Event>) -> Option<Outcome> {
-    match cache.lookup(&stage.key) {
+/// A cache hit emits `finished` (cached) from the record; a corrupt artifact
+/// is reported once (`warned` remembers it across the checks before and after locking).
+fn cached(ctx: &Context, stage: &PlannedStage, warned: &mut bool) -> Option<Outcome> {
+    match ctx.cache.lookup(&stage.key) {
         Lookup::Valid(record) => {
-            for body in cache.replay(&stage.key) {
-                emit(events, &stage.name, body);
+            for body in ctx.cache.replay(&stage.key) {
+                ctx.emit(stage, body);
             }
-            emit(events, &stage.name, EventBody::Summary { summary: record.summary.clone() });
-            emit(
-                events,
-                &stage.name,
+            ctx.emit(stage, EventBody::Summary { summary: record.summary.clone() });
+            ctx.emit(
+                stage,
                 EventBody::Finished { cached: true, artifact_hash: record.artifact_hash, wall_ms: record.wall_ms },
             );
             Some(Outcome::Cached)
         }
         Lookup::Corrupt(why) => {
-            emit(events, &stage.name, log_body("warn", &format!("cached artifact is corrupt ({why}); recomputing")));
+            if !std::mem::replace(warned, true) {
+                ctx.emit(stage, log_body("warn", &format!("cached artifact is corrupt ({why}); recomputing")));
+            }
             None
         }
         Lookup::Missing => None,
@@ -229,39 +252,30 @@ fn log_body(level: &str, message: &str) -> EventBody {
     EventBody::Log { level: level.into(), message: message.into() }
 }
 
-fn fail(stage: &PlannedStage, events: &Sender<Event>, error: String) -> Outcome {
-    emit(events, &stage.name, EventBody::Failed { error: error.clone() });
-    Outcome::Failed(error)
-}
-
-fn compute(
-    plan: &Plan,
-    i: usize,
-    cache: &Cache,
-    executor: &dyn Executor,
-    options: &RunOptions,
-    events: &Sender<Event>,
-) -> Outcome {
+fn compute(ctx: &Context, i: usize) -> Outcome {
+    let (plan, cache, options) = (ctx.plan, ctx.cache, ctx.options);
     let stage = &plan.stages[i];
     let mut inputs = Vec::with_capacity(stage.inputs.len());
-    for key in &stage.input_keys {
+    for (slot, key) in stage.input_keys.iter().enumerate() {
         match cache.load(key) {
             Ok(payload) => inputs.push(payload),
-            Err(e) => return fail(stage, events, format!("loading an input: {e}")),
+            Err(e) => {
+                let name = stage.input_names.get(slot).map_or("?", String::as_str);
+                return ctx.fail(stage, format!("loading input `{name}`: {e}"));
+            }
         }
     }
-    emit(events, &stage.name, EventBody::Started);
-    let observer = StageObserver::new(&stage.name, events, options.cancel, i);
+    ctx.emit(stage, EventBody::Started);
+    let observer = StageObserver::new(&stage.name, ctx.events, options.cancel, i);
     let started = now();
     let clock = Instant::now();
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| executor.execute(stage, inputs, &observer)))
-        .unwrap_or_else(|panic| Err(anyhow::anyhow!("the stage panicked: {}", panic_message(&panic))));
+    let result = execute_caught(ctx.executor, stage, inputs, &observer);
     let wall_ms = clock.elapsed().as_millis() as u64;
     let output = match result {
         Ok(output) if !options.cancel.is_set(i) => output,
-        Ok(_) => return cancelled(stage, events),
-        Err(e) if e.downcast_ref::<Cancelled>().is_some() => return cancelled(stage, events),
-        Err(e) => return fail(stage, events, format!("{e:#}")),
+        Ok(_) => return cancelled(ctx, stage),
+        Err(e) if e.downcast_ref::<Cancelled>().is_some() => return cancelled(ctx, stage),
+        Err(e) => return ctx.fail(stage, format!("{e:#}")),
     };
     let previous = options.force[i].then(|| cache.record(&stage.key)).flatten();
     let (log, data) = observer.into_parts();
@@ -272,7 +286,7 @@ fn compute(
         params: stage.params.clone(),
         input_keys: stage.input_keys.clone(),
         seed: stage.seed,
-        artifact_hash: String::new(),
+        artifact_hash: ArtifactHash([0; 32]),
         size: 0,
         wall_ms,
         started,
@@ -288,16 +302,16 @@ fn compute(
             if let Some(old) = previous.filter(|old| old.artifact_hash != hash) {
                 let message = format!(
                     "recomputed artifact {} differs from the cached {}: the stage is not deterministic",
-                    &hash[..12],
-                    &old.artifact_hash[..12]
+                    hash.short(),
+                    old.artifact_hash.short()
                 );
-                emit(events, &stage.name, log_body("warn", &message));
+                ctx.emit(stage, log_body("warn", &message));
             }
-            emit(events, &stage.name, EventBody::Summary { summary: record.summary.clone() });
-            emit(events, &stage.name, EventBody::Finished { cached: false, artifact_hash: hash, wall_ms });
+            ctx.emit(stage, EventBody::Summary { summary: record.summary.clone() });
+            ctx.emit(stage, EventBody::Finished { cached: false, artifact_hash: hash, wall_ms });
             Outcome::Computed
         }
-        Err(e) => fail(stage, events, format!("storing the artifact: {e}")),
+        Err(e) => ctx.fail(stage, format!("storing the artifact: {e}")),
     }
 }
 
@@ -314,6 +328,17 @@ fn replay_lines(data: &[EventBody]) -> Vec<u8> {
     out
 }
 
+/// Runs a stage, turning a panic inside it into an error (the stage failed; the run goes on).
+pub fn execute_caught(
+    executor: &dyn Executor,
+    stage: &PlannedStage,
+    inputs: Vec<Vec<u8>>,
+    observer: &dyn Observer,
+) -> anyhow::Result<Output> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| executor.execute(stage, inputs, observer)))
+        .unwrap_or_else(|panic| Err(anyhow::anyhow!("the stage panicked: {}", panic_message(&panic))))
+}
+
 fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
     panic
         .downcast_ref::<&str>()
@@ -322,9 +347,9 @@ fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
         .unwrap_or_else(|| "unknown panic".into())
 }
 
-fn cancelled(stage: &PlannedStage, events: &Sender<Event>) -> Outcome {
+fn cancelled(ctx: &Context, stage: &PlannedStage) -> Outcome {
     let reason = "cancelled while running; nothing was cached".to_string();
-    emit(events, &stage.name, EventBody::Cancelled { reason: reason.clone() });
+    ctx.emit(stage, EventBody::Cancelled { reason: reason.clone() });
     Outcome::Cancelled(reason)
 }
 

@@ -6,12 +6,24 @@ use serde::de::{Error, Visitor};
 use serde::{Deserializer, Serializer};
 
 pub fn serialize<S: Serializer>(values: &[f32], serializer: S) -> Result<S::Ok, S::Error> {
-    let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
-    serializer.serialize_bytes(&bytes)
+    #[cfg(target_endian = "little")]
+    {
+        // SAFETY: f32 has no padding and every byte pattern is a valid u8; the
+        // slice covers exactly the values' memory. No copy of large arrays.
+        let bytes = unsafe { std::slice::from_raw_parts(values.as_ptr().cast::<u8>(), std::mem::size_of_val(values)) };
+        serializer.serialize_bytes(bytes)
+    }
+    #[cfg(not(target_endian = "little"))]
+    {
+        let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+        serializer.serialize_bytes(&bytes)
+    }
 }
 
 pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<f32>, D::Error> {
-    deserializer.deserialize_byte_buf(F32Bytes)
+    // `bytes`, not `byte_buf`: a decoder reading from memory lends the bytes
+    // (no intermediate copy); one reading a stream hands over an owned buffer.
+    deserializer.deserialize_bytes(F32Bytes)
 }
 
 struct F32Bytes;

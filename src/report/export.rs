@@ -1,11 +1,15 @@
 //! Export of an artifact's tables as CSV (one file per table), JSON (one file
-//! with every table and the summary) or NPY (one file per column).
+//! with every table and the summary) or NPY (one file per column). Each file
+//! is written atomically (see `atomic`): a failed export never leaves a
+//! truncated file, and its error names the file.
 
 use std::fs;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
+
+use super::atomic::write_file;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Column {
@@ -71,8 +75,16 @@ pub fn export(tables: &[Table], summary: &serde_json::Value, format: Format, dir
 
 fn write_csv(table: &Table, dir: &Path) -> Result<PathBuf> {
     let path = dir.join(format!("{}.csv", table.name));
-    let file = fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?;
-    let mut out = BufWriter::new(file);
+    write_file(&path, |tmp| {
+        let mut out = BufWriter::new(fs::File::create(tmp)?);
+        csv_rows(table, &mut out)?;
+        out.into_inner().map_err(|e| e.into_error())?;
+        Ok(())
+    })?;
+    Ok(path)
+}
+
+fn csv_rows(table: &Table, out: &mut impl Write) -> std::io::Result<()> {
     let names: Vec<&str> = table.columns.iter().map(|(n, _)| n.as_str()).collect();
     writeln!(out, "{}", names.join(","))?;
     let rows = table.columns.first().map_or(0, |(_, c)| c.len());
@@ -81,12 +93,11 @@ fn write_csv(table: &Table, dir: &Path) -> Result<PathBuf> {
             if i > 0 {
                 out.write_all(b",")?;
             }
-            column.write_cell(row, &mut out)?;
+            column.write_cell(row, out)?;
         }
         out.write_all(b"\n")?;
     }
-    out.flush()?;
-    Ok(path)
+    out.flush()
 }
 
 fn write_json(tables: &[Table], summary: &serde_json::Value, dir: &Path) -> Result<PathBuf> {
@@ -98,8 +109,12 @@ fn write_json(tables: &[Table], summary: &serde_json::Value, dir: &Path) -> Resu
             table.columns.iter().map(|(n, c)| (n.clone(), c.to_json())).collect();
         doc.insert(table.name.clone(), serde_json::Value::Object(columns));
     }
-    let file = fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?;
-    serde_json::to_writer(BufWriter::new(file), &doc)?;
+    write_file(&path, |tmp| {
+        let mut out = BufWriter::new(fs::File::create(tmp)?);
+        serde_json::to_writer(&mut out, &doc)?;
+        out.into_inner().map_err(|e| e.into_error())?;
+        Ok(())
+    })?;
     Ok(path)
 }
 
@@ -110,17 +125,19 @@ fn write_npy(table: &Table, dir: &Path) -> Result<Vec<PathBuf>> {
         .map(|(name, column)| {
             let path = dir.join(format!("{}.{name}.npy", table.name));
             match column {
-                Column::Int(v) => ndarray_npy::write_npy(&path, &ndarray::ArrayView1::from(v.as_slice())),
-                Column::Float(v) => ndarray_npy::write_npy(&path, &ndarray::ArrayView1::from(v.as_slice())),
+                Column::Int(v) => {
+                    write_file(&path, |tmp| Ok(ndarray_npy::write_npy(tmp, &ndarray::ArrayView1::from(v.as_slice()))?))?
+                }
+                Column::Float(v) => {
+                    write_file(&path, |tmp| Ok(ndarray_npy::write_npy(tmp, &ndarray::ArrayView1::from(v.as_slice()))?))?
+                }
                 Column::Text(v) => {
                     // npy has no portable string type: write the labels as a text file beside.
                     let path = path.with_extension("txt");
-                    return std::fs::write(&path, v.join("\n") + "\n")
-                        .with_context(|| format!("writing {}", path.display()))
-                        .map(|_| path);
+                    write_file(&path, |tmp| Ok(fs::write(tmp, v.join("\n") + "\n")?))?;
+                    return Ok(path);
                 }
             }
-            .with_context(|| format!("writing {}", path.display()))?;
             Ok(path)
         })
         .collect()

@@ -8,7 +8,7 @@
 use std::path::Path;
 use std::sync::OnceLock;
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{anyhow, bail, Result};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -26,11 +26,19 @@ pub enum Figure<'a> {
     Landscape(&'a Landscape),
 }
 
-/// Draws `figure` into `out` (.svg or .png).
+/// Draws `figure` into `out` (.svg or .png), atomically: a failed draw or a
+/// full disk leaves no empty or partial file under `out`'s name.
 pub fn plot(figure: &Figure, out: &Path) -> Result<()> {
     register_font()?;
     let ext = out.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
-    match ext.as_deref() {
+    if !matches!(ext.as_deref(), Some("svg" | "png")) {
+        bail!("cannot tell the format of {}: use a .svg or .png file name", out.display());
+    }
+    super::atomic::write_file(out, |tmp| draw_file(figure, tmp, ext.as_deref()))
+}
+
+fn draw_file(figure: &Figure, out: &Path, ext: Option<&str>) -> Result<()> {
+    match ext {
         Some("svg") => {
             let root = SVGBackend::new(out, SIZE).into_drawing_area();
             draw(&root, figure)?;
@@ -43,7 +51,6 @@ pub fn plot(figure: &Figure, out: &Path) -> Result<()> {
         }
         _ => bail!("cannot tell the format of {}: use a .svg or .png file name", out.display()),
     }
-    .with_context(|| format!("writing {}", out.display()))
 }
 
 fn register_font() -> Result<()> {

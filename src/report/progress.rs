@@ -119,10 +119,10 @@ fn line(event: &Event, last_decile: &mut HashMap<String, u64>) -> Option<String>
         }
         EventBody::Log { level, message } => format!("{level:<10} {message}"),
         EventBody::Finished { cached: true, artifact_hash, .. } => {
-            format!("cached     {}", &artifact_hash[..12.min(artifact_hash.len())])
+            format!("cached     {}", artifact_hash.short())
         }
         EventBody::Finished { cached: false, artifact_hash, wall_ms } => {
-            format!("computed   {} in {}", &artifact_hash[..12.min(artifact_hash.len())], format_ms(*wall_ms))
+            format!("computed   {} in {}", artifact_hash.short(), format_ms(*wall_ms))
         }
         EventBody::Failed { error } => format!("FAILED     {error}"),
         EventBody::Cancelled { reason } => format!("cancelled  {reason}"),
@@ -214,7 +214,11 @@ mod tests {
         }
         assert_eq!(beats.len(), 4, "{beats:?}");
         assert!(beats[0].contains("heartbeat") && beats[0].contains("sl 0% (15/100000)"), "{beats:?}");
-        lines.lines(&ev("sl", 121.0, EventBody::Finished { cached: false, artifact_hash: "ab".into(), wall_ms: 1 }));
+        lines.lines(&ev(
+            "sl",
+            121.0,
+            EventBody::Finished { cached: false, artifact_hash: crate::engine::ArtifactHash([0xab; 32]), wall_ms: 1 },
+        ));
         assert!(lines.lines(&ev("p", 200.0, EventBody::Heartbeat)).is_empty(), "nothing runs: no heartbeat line");
     }
 }

@@ -254,7 +254,7 @@ impl Model {
                     *s = StageView::new(&event.stage);
                 }
                 s.kind = kind.clone();
-                s.key = key.clone();
+                s.key = key.hex();
                 s.inputs = inputs.clone();
                 s.params = flatten_params(params);
                 s.depth = depth;
@@ -296,7 +296,7 @@ impl Model {
             }
             EventBody::Finished { cached, artifact_hash, wall_ms } => {
                 s.status = if *cached { Status::Cached } else { Status::Computed };
-                s.artifact_hash = Some(artifact_hash.clone());
+                s.artifact_hash = Some(artifact_hash.to_string());
                 s.wall_ms = Some(*wall_ms);
                 s.ended = Some(time);
             }
@@ -333,7 +333,7 @@ mod tests {
     fn queued(inputs: &[&str]) -> EventBody {
         EventBody::Queued {
             kind: "k".into(),
-            key: "ab".repeat(32),
+            key: "ab".repeat(32).parse().unwrap(),
             inputs: inputs.iter().map(|s| s.to_string()).collect(),
             params: serde_json::json!({"n": 10, "prior": "rademacher"}),
         }
@@ -356,7 +356,11 @@ mod tests {
             ),
             ev("a", 0.0, queued(&[])),
             ev("b", 0.0, queued(&["a"])),
-            ev("a", 0.1, EventBody::Finished { cached: true, artifact_hash: "h".into(), wall_ms: 5 }),
+            ev(
+                "a",
+                0.1,
+                EventBody::Finished { cached: true, artifact_hash: crate::engine::ArtifactHash([7; 32]), wall_ms: 5 },
+            ),
             ev("b", 0.2, EventBody::Started),
             ev("b", 0.3, EventBody::Progress { done: 3, total: 10 }),
             ev("b", 0.3, EventBody::Trace { series: "energy/mean".into(), x: 1.0, y: -0.5 }),

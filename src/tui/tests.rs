@@ -18,7 +18,7 @@ fn ev(stage: &str, time: f64, body: EventBody) -> Event {
 fn queued(kind: &str, inputs: &[&str], params: serde_json::Value) -> EventBody {
     EventBody::Queued {
         kind: kind.into(),
-        key: "3f2a9c1d2e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b".into(),
+        key: "3f2a9c1d2e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b".parse().unwrap(),
         inputs: inputs.iter().map(|s| s.to_string()).collect(),
         params,
     }
@@ -70,7 +70,11 @@ fn recorded() -> Vec<Event> {
         ev(
             "inst[inst.temperature=0.71]",
             0.1,
-            EventBody::Finished { cached: true, artifact_hash: "bc26659d4346b5788e20".into(), wall_ms: 255 },
+            EventBody::Finished {
+                cached: true,
+                artifact_hash: format!("bc26659d4346b5788e20{}", "0".repeat(44)).parse().unwrap(),
+                wall_ms: 255,
+            },
         ),
         ev("mcmc[inst.temperature=0.71]", 0.2, EventBody::Started),
         ev("broken", 0.2, EventBody::Started),
@@ -133,7 +137,11 @@ fn full_run() -> Vec<Event> {
     ));
     events.push(ev(copy, 0.0, queued("sample.metropolis", &["inst[inst.temperature=0.8]"], serde_json::json!({}))));
     events.push(ev(copy, 0.5, EventBody::Started));
-    events.push(ev(copy, 1.0, EventBody::Finished { cached: false, artifact_hash: "aa".repeat(32), wall_ms: 800 }));
+    events.push(ev(
+        copy,
+        1.0,
+        EventBody::Finished { cached: false, artifact_hash: crate::engine::ArtifactHash([0xaa; 32]), wall_ms: 800 },
+    ));
     let sl = "diffusion[inst.temperature=0.71]";
     events.push(ev(sl, 0.0, queued("sample.diffusion", &["inst[inst.temperature=0.71]"], serde_json::json!({}))));
     events.push(ev(sl, 0.5, EventBody::Started));
@@ -167,7 +175,11 @@ fn full_run() -> Vec<Event> {
         }
     }
     events.push(ev(theory, 0.2, EventBody::Trace { series: "diagram/end point".into(), x: 0.9, y: 1.6 }));
-    events.push(ev(theory, 0.3, EventBody::Finished { cached: false, artifact_hash: "cc".repeat(32), wall_ms: 200 }));
+    events.push(ev(
+        theory,
+        0.3,
+        EventBody::Finished { cached: false, artifact_hash: crate::engine::ArtifactHash([0xcc; 32]), wall_ms: 200 },
+    ));
     let summary = serde_json::json!({
         "model": "spiked-tensor p=3", "n": 200, "temperature": 0.71, "delta": 1.0,
         "equilibrium_energy": -0.6941, "planted_energy": -0.70, "bayes_overlap": 0.8213,
@@ -184,7 +196,11 @@ fn full_run() -> Vec<Event> {
     });
     events.push(ev("compare", 3.7, EventBody::Started));
     events.push(ev("compare", 3.8, EventBody::Summary { summary }));
-    events.push(ev("compare", 3.8, EventBody::Finished { cached: false, artifact_hash: "dd".repeat(32), wall_ms: 90 }));
+    events.push(ev(
+        "compare",
+        3.8,
+        EventBody::Finished { cached: false, artifact_hash: crate::engine::ArtifactHash([0xdd; 32]), wall_ms: 90 },
+    ));
     events
 }
 
