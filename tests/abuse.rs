@@ -3,63 +3,18 @@
 //! non-UTF-8 paths. Nothing may panic (exit 101); every refusal names what and
 //! where. Each test is named after the failure it pins.
 
+mod binary;
+use binary::{finish, quench, text, wait, write};
+
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-/// Runs the binary with `--cache CACHE ARGS`; killed (failing the test) after five minutes.
-fn quench(cache: &Path, args: &[&str]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_quench"));
-    cmd.arg("--cache").arg(cache).args(args);
-    finish(cmd, &format!("{args:?}"))
-}
-
-fn finish(mut cmd: Command, what: &str) -> Output {
-    let mut child = cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
-    let (mut out, mut err) = (child.stdout.take().unwrap(), child.stderr.take().unwrap());
-    let reader = std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        out.read_to_end(&mut buf).ok();
-        buf
-    });
-    let err_reader = std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        err.read_to_end(&mut buf).ok();
-        buf
-    });
-    let status = wait(&mut child, what);
-    Output { status, stdout: reader.join().unwrap(), stderr: err_reader.join().unwrap() }
-}
-
-fn wait(child: &mut std::process::Child, what: &str) -> std::process::ExitStatus {
-    let start = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status;
-        }
-        if start.elapsed() > Duration::from_secs(300) {
-            child.kill().ok();
-            panic!("quench {what} did not finish in 300 s");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-fn text(out: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
-}
-
 /// No panic, whatever the exit code.
 fn assert_no_panic(out: &Output, what: &str) {
     assert_ne!(out.status.code(), Some(101), "{what} panicked: {}", text(out));
     assert!(!text(out).contains("panicked"), "{what} panicked: {}", text(out));
-}
-
-fn write(dir: &Path, name: &str, body: &str) -> PathBuf {
-    let path = dir.join(name);
-    std::fs::write(&path, body).unwrap();
-    path
 }
 
 /// An instance, a sampler on it, a comparison (printed by `run`) and a plottable SE path.

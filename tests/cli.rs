@@ -1,55 +1,12 @@
 //! The real binary: exit codes, validation messages, show/export/status/verify/gc,
 //! and what a killed or interrupted run leaves behind.
 
+mod binary;
+use binary::{quench, text, write};
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-/// Runs the binary; a run that does not finish in five minutes is killed and fails the test.
-fn quench(cache: &Path, args: &[&str]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_quench"))
-        .arg("--cache")
-        .arg(cache)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("binary runs");
-    let (mut out, mut err) = (child.stdout.take().unwrap(), child.stderr.take().unwrap());
-    let reader = std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        std::io::Read::read_to_end(&mut out, &mut buf).ok();
-        buf
-    });
-    let err_reader = std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        std::io::Read::read_to_end(&mut err, &mut buf).ok();
-        buf
-    });
-    let start = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if start.elapsed() > Duration::from_secs(300) {
-            child.kill().ok();
-            panic!("quench {args:?} did not finish in 300 s");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    Output { status, stdout: reader.join().unwrap(), stderr: err_reader.join().unwrap() }
-}
-
-fn text(out: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
-}
-
-fn write(dir: &Path, name: &str, body: &str) -> PathBuf {
-    let path = dir.join(name);
-    std::fs::write(&path, body).unwrap();
-    path
-}
 
 const SMALL: &str = r#"
 [pipeline]

@@ -5,26 +5,14 @@
 //! example fails here). Also the registry's own promises: unique names,
 //! defaults inside their ranges, examples that name their kind.
 
+mod binary;
+use binary::{quench, text};
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
 
 use quench::pipeline::schema::{Default, ParamKind};
 use quench::pipeline::Pipeline;
 use quench::stages::{CATALOG, REGISTRY};
-
-fn quench(cache: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_quench"))
-        .arg("--cache")
-        .arg(cache)
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("binary runs")
-}
-
-fn text(out: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
-}
 
 /// Every number in a JSON value (nulls are what serde_json makes of NaN, so count them).
 fn numbers(v: &serde_json::Value, out: &mut Vec<f64>, nulls: &mut usize) {

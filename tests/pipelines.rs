@@ -3,31 +3,13 @@
 //! inputs checked against the disorder's model and after `gather`, sweeps
 //! past the stage limit refused at once, physical ranges, the SK docs.
 
+mod binary;
+use binary::{quench, text, write};
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
 
 use quench::pipeline::Pipeline;
 use quench::stages::CATALOG;
-
-fn quench(cache: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_quench"))
-        .arg("--cache")
-        .arg(cache)
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("binary runs")
-}
-
-fn text(out: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
-}
-
-fn write(dir: &Path, name: &str, body: &str) -> PathBuf {
-    let path = dir.join(name);
-    std::fs::write(&path, body).unwrap();
-    path
-}
 
 /// `status` on a pipeline that must be refused: exit 2 and the message.
 fn refused(body: &str) -> String {

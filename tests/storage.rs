@@ -5,64 +5,13 @@
 //! Tests that need a mount (full or read-only filesystem) are skipped with a
 //! message where mounting is not permitted.
 
+mod binary;
+use binary::{command, quench, quench_env, text, write};
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-fn command(cache: &Path, args: &[&str]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_quench"));
-    cmd.arg("--cache").arg(cache).args(args).stdin(Stdio::null());
-    cmd
-}
-
-/// Runs the binary to completion (killed, failing the test, after five minutes).
-fn quench_env(cache: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut cmd = command(cache, args);
-    cmd.envs(env.iter().copied()).stdout(Stdio::piped()).stderr(Stdio::piped());
-    let child = cmd.spawn().expect("binary runs");
-    wait_output(child, args)
-}
-
-fn quench(cache: &Path, args: &[&str]) -> Output {
-    quench_env(cache, args, &[])
-}
-
-fn wait_output(mut child: Child, args: &[&str]) -> Output {
-    let (mut out, mut err) = (child.stdout.take().unwrap(), child.stderr.take().unwrap());
-    let reader = std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        std::io::Read::read_to_end(&mut out, &mut buf).ok();
-        buf
-    });
-    let err_reader = std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        std::io::Read::read_to_end(&mut err, &mut buf).ok();
-        buf
-    });
-    let start = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if start.elapsed() > Duration::from_secs(300) {
-            child.kill().ok();
-            panic!("quench {args:?} did not finish in 300 s");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    Output { status, stdout: reader.join().unwrap(), stderr: err_reader.join().unwrap() }
-}
-
-fn text(out: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
-}
-
-fn write(dir: &Path, name: &str, body: &str) -> PathBuf {
-    let path = dir.join(name);
-    std::fs::write(&path, body).unwrap();
-    path
-}
 
 /// Every file under `dir/objects` with the given extension, by name.
 fn objects(cache: &Path, ext: &str) -> BTreeMap<String, Vec<u8>> {
