@@ -70,6 +70,16 @@ pub fn gc(pipelines: &[PathBuf], cache_dir: &Path, dry_run: bool) -> Result<i32>
         count += 1;
         bytes += size;
     }
+    let checkpoints = crate::engine::checkpoint::Checkpoints::new(cache.root());
+    for key in checkpoints.keys().into_iter().filter(|k| !keep.contains(k)) {
+        let size = checkpoints.size_of(&key);
+        println!("{} checkpoint {} ({size} bytes)", if dry_run { "would remove" } else { "removed" }, key.short());
+        if !dry_run {
+            checkpoints.remove(&key)?;
+        }
+        count += 1;
+        bytes += size;
+    }
     cache.clean_tmp();
     let verb = if dry_run { "would free" } else { "freed" };
     println!(

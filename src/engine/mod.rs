@@ -2,6 +2,7 @@
 //! event stream and run log. It schedules opaque stages through `Executor` and
 //! knows nothing about physics.
 
+pub mod checkpoint;
 pub mod codec;
 pub mod events;
 pub mod key;

@@ -23,6 +23,8 @@ pub enum Artifact {
     SePath(SePath),
     PhaseDiagram(PhaseDiagram),
     Landscape(Landscape),
+    Network(super::train::Network),
+    LearnedDenoiser(super::train::Denoiser),
 }
 
 impl Artifact {
@@ -37,6 +39,8 @@ impl Artifact {
             Artifact::SePath(_) => kinds::SE_PATH_OUTPUT,
             Artifact::PhaseDiagram(_) => kinds::DIAGRAM_OUTPUT,
             Artifact::Landscape(_) => kinds::LANDSCAPE_OUTPUT,
+            Artifact::Network(_) => super::train::NETWORK_OUTPUT,
+            Artifact::LearnedDenoiser(_) => super::train::DENOISER_OUTPUT,
         }
     }
 
@@ -58,6 +62,8 @@ impl Artifact {
             Artifact::SePath(s) => kinds::se_path_summary(s),
             Artifact::PhaseDiagram(d) => kinds::diagram_summary(d),
             Artifact::Landscape(l) => kinds::landscape_summary(l),
+            Artifact::Network(net) => super::train::network_summary(net),
+            Artifact::LearnedDenoiser(den) => super::train::denoiser_summary(den),
         }
     }
 
@@ -97,6 +103,21 @@ impl Artifact {
                 ],
             }],
             Artifact::SePath(s) => vec![se_path_table(s)],
+            Artifact::Network(net) => vec![Table {
+                name: "training".into(),
+                columns: std::iter::once(("step".to_string(), Column::Float(super::train::network_traces(net)[0].x.clone())))
+                    .chain(super::train::network_traces(net).into_iter().map(|t| (t.name, Column::Float(t.y))))
+                    .collect(),
+            }],
+            Artifact::LearnedDenoiser(den) => vec![Table {
+                name: "mse".into(),
+                columns: vec![
+                    ("t".into(), Column::Float(den.t.clone())),
+                    ("mse_learned".into(), Column::Float(den.mse_learned.clone())),
+                    ("mse_amp".into(), Column::Float(den.mse_amp.clone())),
+                    ("mmse_bayes".into(), Column::Float(den.mmse_bayes.clone())),
+                ],
+            }],
             Artifact::PhaseDiagram(d) => diagram_tables(d),
             Artifact::Landscape(l) => vec![Table {
                 name: "landscape".into(),

@@ -11,6 +11,7 @@ mod generative;
 mod params;
 pub mod samples;
 mod theory;
+mod train;
 
 use anyhow::{bail, Context, Result};
 
@@ -37,6 +38,9 @@ pub static CATALOG: &[KindSpec] = &[
     theory::SE_PATH,
     theory::PHASE_DIAGRAM,
     theory::LANDSCAPE,
+    train::TRAIN_AUTOREGRESSIVE,
+    train::SAMPLE_AUTOREGRESSIVE_NET,
+    train::TRAIN_DENOISER,
 ];
 
 /// Runs catalog kinds for the engine.
@@ -112,6 +116,26 @@ fn compute(stage: &PlannedStage, inputs: &[Artifact], observer: &dyn Observer) -
         }
         "theory.se-path" => Ok(Artifact::SePath(theory::se_path(&stage.params, observer)?)),
         "theory.phase-diagram" => Ok(Artifact::PhaseDiagram(theory::phase_diagram(&stage.params, observer)?)),
+        "train.autoregressive" => Ok(Artifact::Network(train::run_train_autoregressive(
+            disorder_input(inputs)?,
+            params,
+            seed,
+            observer,
+        )?)),
+        "sample.autoregressive-net" => {
+            let Some(Artifact::Network(net)) = inputs.get(1) else { bail!("the second input must be a trained network") };
+            Ok(Artifact::Samples(train::run_sample_net(disorder_input(inputs)?, net, params, seed, observer)?))
+        }
+        "train.denoiser" => {
+            let Some(Artifact::Samples(samples)) = inputs.get(1) else { bail!("the second input must be samples") };
+            Ok(Artifact::LearnedDenoiser(train::run_train_denoiser(
+                disorder_input(inputs)?,
+                samples,
+                params,
+                seed,
+                observer,
+            )?))
+        }
         "theory.landscape" => Ok(Artifact::Landscape(theory::landscape(&stage.params)?)),
         other => bail!("kind `{other}` has no implementation in this build"),
     }
