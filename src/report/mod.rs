@@ -4,3 +4,4 @@
 pub mod export;
 pub mod plot;
 pub mod progress;
+pub mod table;

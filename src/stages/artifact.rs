@@ -3,13 +3,17 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::compare::{self, Aggregate, Comparison};
-use super::generative::{self, DenoiserPath};
+use super::compare;
+use super::generative;
 use super::samples::{self, Samples};
 use super::theory as kinds;
 use crate::engine::codec;
+use crate::eval::aggregate::Aggregate;
+use crate::eval::compare::{Comparison, SamplerRow};
+use crate::eval::denoiser_path::DenoiserPath;
 use crate::models::{packed, Disorder};
 use crate::report::export::{Column, Table};
+use crate::report::table;
 use crate::theory::{temperature_from_delta, Landscape, LinePoint, PhaseDiagram, SePath};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -34,7 +38,7 @@ impl Artifact {
             Artifact::Disorder(_) => super::disorder::OUTPUT,
             Artifact::Samples(_) => samples::OUTPUT,
             Artifact::Comparison(_) => compare::COMPARISON,
-            Artifact::Aggregate(_) => compare::AGGREGATE,
+            Artifact::Aggregate(_) => compare::AGGREGATE_OUTPUT,
             Artifact::DenoiserPath(_) => generative::DENOISER_PATH_OUTPUT,
             Artifact::SePath(_) => kinds::SE_PATH_OUTPUT,
             Artifact::PhaseDiagram(_) => kinds::DIAGRAM_OUTPUT,
@@ -67,11 +71,76 @@ impl Artifact {
         }
     }
 
+    /// Checks that the numbers the summary reports are finite (a NaN or an
+    /// infinity there is a failed stage, not a result); the error names the first bad one.
+    pub fn check_finite(&self) -> Result<(), String> {
+        let mut check = Finite::default();
+        match self {
+            Artifact::Disorder(d) => {
+                check.all("delta", [d.delta, d.temperature, d.coupling_scale]);
+                check.all("couplings", d.couplings.iter().map(|&v| v as f64));
+                check.all("planted signal", d.planted.iter().flatten().map(|&v| v as f64));
+            }
+            Artifact::Samples(s) => {
+                for (c, chain) in s.chains.iter().enumerate() {
+                    check.all(&format!("energy of chain {c}"), chain.energy.iter().copied());
+                    check.all(&format!("acceptance of chain {c}"), chain.acceptance);
+                }
+                for (name, v) in &s.notes {
+                    check.one(name, *v);
+                }
+            }
+            Artifact::Comparison(c) => {
+                check.all("temperature", [c.temperature, c.delta]);
+                check.all("equilibrium energy", c.equilibrium_energy.into_iter().chain(c.planted_energy));
+                check.all("Bayes overlap", c.bayes_overlap);
+                for r in &c.rows {
+                    check.one(&format!("energy of `{}`", r.stage), r.energy_mean);
+                    check.all(&format!("energy excess of `{}`", r.stage), r.energy_excess);
+                }
+            }
+            Artifact::Aggregate(a) => {
+                check.one("temperature", a.temperature);
+                for r in &a.rows {
+                    check.all(&format!("energy excess of `{}`", r.sampler), r.energy_excess_mean);
+                    check.all(&format!("overlap of `{}`", r.sampler), r.overlap_planted_mean);
+                }
+            }
+            Artifact::Network(net) => {
+                let e = &net.estimate;
+                check.all("free energy estimate", [e.free_energy, e.free_energy_stderr, e.energy, e.entropy]);
+                check.all("training curve", net.curve.iter().flat_map(|p| [p.free_energy, p.grad_norm]));
+            }
+            Artifact::LearnedDenoiser(den) => {
+                check.all("training loss", den.curve.iter().map(|p| p.loss));
+                check.all("held-out MSE", den.mse_learned.iter().copied());
+            }
+            Artifact::DenoiserPath(p) => {
+                check.all("t", p.t.iter().copied());
+                check.all("overlap", p.overlap_uninf.iter().chain(&p.overlap_inf).copied());
+            }
+            Artifact::SePath(s) => {
+                check.one("delta", s.model.delta);
+                check.all("m_eq", s.points.iter().map(|p| p.m_eq));
+            }
+            Artifact::PhaseDiagram(d) => {
+                check.one("delta_d", d.statics.delta_d);
+                check.one("temperature_d", d.statics.temperature_d);
+                check.all("delta_k", d.statics.delta_k);
+            }
+            Artifact::Landscape(l) => {
+                check.one("t", l.t);
+                check.all("m", l.m.iter().copied());
+            }
+        }
+        check.result()
+    }
+
     /// A human-readable table, for artifacts that are results to read.
     pub fn report(&self) -> Option<String> {
         match self {
-            Artifact::Comparison(c) => Some(compare::comparison_table(c)),
-            Artifact::Aggregate(a) => Some(compare::aggregate_table(a)),
+            Artifact::Comparison(c) => Some(table::comparison_table(c)),
+            Artifact::Aggregate(a) => Some(table::aggregate_table(a)),
             _ => None,
         }
     }
@@ -269,7 +338,7 @@ fn samples_tables(s: &Samples) -> Vec<Table> {
 
 fn comparison_tables(c: &Comparison) -> Vec<Table> {
     let rows = &c.rows;
-    let f = |g: fn(&compare::SamplerRow) -> Option<f64>| opt_col(rows.iter().map(g));
+    let f = |g: fn(&SamplerRow) -> Option<f64>| opt_col(rows.iter().map(g));
     let summary = Table {
         name: "comparison".into(),
         columns: vec![
@@ -300,4 +369,28 @@ fn comparison_tables(c: &Comparison) -> Vec<Table> {
         }
     }
     vec![summary, hist]
+}
+
+/// Collects the first non-finite value seen.
+#[derive(Default)]
+struct Finite(Option<String>);
+
+impl Finite {
+    fn one(&mut self, what: &str, v: f64) {
+        if self.0.is_none() && !v.is_finite() {
+            self.0 = Some(format!("{what} is {v}"));
+        }
+    }
+
+    fn all(&mut self, what: &str, values: impl IntoIterator<Item = f64>) {
+        if self.0.is_none() {
+            if let Some(v) = values.into_iter().find(|v| !v.is_finite()) {
+                self.0 = Some(format!("{what} is {v}"));
+            }
+        }
+    }
+
+    fn result(self) -> Result<(), String> {
+        self.0.map_or(Ok(()), Err)
+    }
 }

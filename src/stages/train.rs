@@ -10,14 +10,15 @@ use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::params as p;
+use super::disorder::DisorderModel;
+use super::params::{self as p, problem, Args, KindParams};
 use super::samples::{PathTrace, SampleChain, Samples, OUTPUT as SAMPLES_OUTPUT};
+use super::{Artifact, Kind, StageRun};
 use crate::amp::{Amp, AmpParams, Precision};
 use crate::engine::checkpoint::{DEFAULT_EVERY_SECONDS, EVERY_PARAM};
 use crate::models::Disorder;
-use crate::observe::Observer;
-use crate::pipeline::schema::{Arity, Default, InputSlot, KindSpec, ParamKind, ParamSpec};
-use crate::pipeline::Params;
+use crate::pipeline::schema::{Arity, Default, InputSlot, KindSpec, ParamKind, ParamProblem, ParamSpec};
+use crate::pipeline::{ParamValue, Params};
 use crate::samplers::neural::{importance, independence_mh, AncestralSampler};
 use crate::samplers::neural_denoiser::{mse_curve, LearnedDenoiser, MsePoint};
 use crate::train::denoiser::{self, DenoiserConfig, DenoiserWeights, LossPoint};
@@ -30,7 +31,14 @@ pub const NETWORK_OUTPUT: &str = "autoregressive-network";
 /// Artifact type of `train.denoiser`.
 pub const DENOISER_OUTPUT: &str = "learned-denoiser";
 
-const fn real(name: &'static str, min: f64, max: f64, default: f64, unit: &'static str, doc: &'static str) -> ParamSpec {
+const fn real(
+    name: &'static str,
+    min: f64,
+    max: f64,
+    default: f64,
+    unit: &'static str,
+    doc: &'static str,
+) -> ParamSpec {
     ParamSpec {
         name,
         kind: ParamKind::Float { min, max, min_open: true, max_open: false },
@@ -53,72 +61,188 @@ const LR: ParamSpec = real("lr", 0.0, 1.0, 1e-3, "", "AdamW learning rate");
 
 const ISING_DISORDER: InputSlot = InputSlot { accepts: &[super::disorder::OUTPUT], arity: Arity::One };
 
-pub const TRAIN_AUTOREGRESSIVE: KindSpec = KindSpec {
-    name: "train.autoregressive",
-    version: 1,
-    summary: "variational autoregressive network (MADE) trained by REINFORCE on the variational free energy; ±1 spins",
-    output: NETWORK_OUTPUT,
-    inputs: &[ISING_DISORDER],
-    params: &[
-        p::int_param("steps", 1, 10_000_000, 1000, "steps", "training steps (one batch and one AdamW update each)"),
-        p::int_param("batch", 2, 65_536, 256, "samples", "ancestral samples per step"),
-        LR,
-        p::int_param("beta_anneal", 0, 10_000_000, 0, "steps", "steps over which beta ramps up to its target (0 = none)"),
-        HIDDEN,
-        p::int_param("depth", 1, 16, 1, "layers", "hidden layers"),
-        CHECKPOINT_EVERY,
-    ],
-    exactly_one_of: &[],
-    check: KindSpec::no_check,
+/// The networks model ±1 spins: refuse other priors at validation.
+fn ising_only(_: &Params, model: &DisorderModel) -> Result<(), String> {
+    if model.prior != crate::models::Prior::Rademacher {
+        return Err(format!("the network models ±1 spins; this is a {model}"));
+    }
+    Ok(())
+}
+
+/// A boolean parameter (given, else the spec's default).
+fn flag(args: &Args, name: &'static str) -> Result<bool, ParamProblem> {
+    let default = args.spec.param(name).and_then(|s| s.default.value());
+    match args.params.get(name).cloned().or(default) {
+        Some(ParamValue::Bool(v)) => Ok(v),
+        other => Err(problem(name, format!("parameter `{name}`: expected a boolean, found {other:?}"))),
+    }
+}
+
+/// `hidden`, with 0 meaning 2n (resolved when n is known).
+fn hidden_width(hidden: usize, n: usize) -> usize {
+    if hidden == 0 {
+        2 * n
+    } else {
+        hidden
+    }
+}
+
+pub const TRAIN_AUTOREGRESSIVE: Kind = Kind {
+    spec: KindSpec {
+        name: "train.autoregressive",
+        version: 1,
+        summary: "variational autoregressive network (MADE) trained by REINFORCE on the variational free energy; ±1 spins",
+        output: NETWORK_OUTPUT,
+        inputs: &[ISING_DISORDER],
+        params: &[
+            p::int_param("steps", 1, 10_000_000, 1000, "steps", "training steps (one batch and one AdamW update each)"),
+            p::int_param("batch", 2, 65_536, 256, "samples", "ancestral samples per step"),
+            LR,
+            p::int_param("beta_anneal", 0, 10_000_000, 0, "steps", "steps over which beta ramps up to its target (0 = none)"),
+            HIDDEN,
+            p::int_param("depth", 1, 16, 1, "layers", "hidden layers"),
+            CHECKPOINT_EVERY,
+        ],
+        exactly_one_of: &[],
+        check: p::check::<VanParams>,
+    },
+    run: run_train_autoregressive,
+    model: None,
+    input_model: Some(ising_only),
+    example: concat!(
+        "[stage.inst]\nkind = \"disorder.sk\"\nn = 8\ntemperature = 1.0\n",
+        "[stage.this]\nkind = \"train.autoregressive\"\ninputs = [\"inst\"]\nsteps = 20\nbatch = 32\n"
+    ),
 };
 
-pub const SAMPLE_AUTOREGRESSIVE_NET: KindSpec = KindSpec {
-    name: "sample.autoregressive-net",
-    version: 1,
-    summary: "ancestral samples of a trained network; mh_correct = true: independence Metropolis-Hastings on the Boltzmann weight",
-    output: SAMPLES_OUTPUT,
-    inputs: &[ISING_DISORDER, InputSlot { accepts: &[NETWORK_OUTPUT], arity: Arity::One }],
-    params: &[
-        p::int_param("samples", 2, 10_000_000, 1000, "samples", "independent draws (raw), and draws for the importance weights"),
-        ParamSpec {
-            name: "mh_correct",
-            kind: ParamKind::Bool,
-            default: Default::Bool(false),
-            unit: "",
-            doc: "use the draws as independence MH proposals (exact asymptotically)",
-        },
-        p::int_param("chains", 1, 10_000, 8, "chains", "MH chains (mh_correct only)"),
-        p::int_param("steps", 1, 10_000_000, 1000, "proposals", "MH proposals per chain, each recorded (mh_correct only)"),
-    ],
-    exactly_one_of: &[],
-    check: KindSpec::no_check,
+pub const SAMPLE_AUTOREGRESSIVE_NET: Kind = Kind {
+    spec: KindSpec {
+        name: "sample.autoregressive-net",
+        version: 1,
+        summary: "ancestral samples of a trained network; mh_correct = true: independence Metropolis-Hastings on the Boltzmann weight",
+        output: SAMPLES_OUTPUT,
+        inputs: &[ISING_DISORDER, InputSlot { accepts: &[NETWORK_OUTPUT], arity: Arity::One }],
+        params: &[
+            p::int_param("samples", 2, 10_000_000, 1000, "samples", "independent draws (raw), and draws for the importance weights"),
+            ParamSpec {
+                name: "mh_correct",
+                kind: ParamKind::Bool,
+                default: Default::Bool(false),
+                unit: "",
+                doc: "use the draws as independence MH proposals (exact asymptotically)",
+            },
+            p::int_param("chains", 1, 10_000, 8, "chains", "MH chains (mh_correct only)"),
+            p::int_param("steps", 1, 10_000_000, 1000, "proposals", "MH proposals per chain, each recorded (mh_correct only)"),
+        ],
+        exactly_one_of: &[],
+        check: p::check::<NetSampleParams>,
+    },
+    run: run_sample_net,
+    model: None,
+    input_model: Some(ising_only),
+    example: concat!(
+        "[stage.inst]\nkind = \"disorder.sk\"\nn = 8\ntemperature = 1.0\n",
+        "[stage.net]\nkind = \"train.autoregressive\"\ninputs = [\"inst\"]\nsteps = 20\nbatch = 32\n",
+        "[stage.this]\nkind = \"sample.autoregressive-net\"\ninputs = [\"inst\", \"net\"]\nsamples = 50\nmh_correct = true\nchains = 2\nsteps = 20\n"
+    ),
 };
 
-pub const TRAIN_DENOISER: KindSpec = KindSpec {
-    name: "train.denoiser",
-    version: 1,
-    summary: "network f(y,t) ~ E[x | y_t = t x + sqrt(t) z] regressed on equilibrium samples; held-out MSE(t) vs AMP and the Bayes MMSE",
-    output: DENOISER_OUTPUT,
-    inputs: &[ISING_DISORDER, InputSlot { accepts: &[SAMPLES_OUTPUT], arity: Arity::One }],
-    params: &[
-        p::int_param("steps", 1, 10_000_000, 2000, "steps", "regression steps"),
-        p::int_param("batch", 1, 65_536, 128, "samples", "noisy samples per step"),
-        LR,
-        HIDDEN,
-        real("t_max", 0.0, 1e4, 4.0, "t", "largest t trained on (t uniform on [0, t_max])"),
-        ParamSpec {
-            name: "holdout",
-            kind: ParamKind::Float { min: 0.0, max: 1.0, min_open: true, max_open: true },
-            default: Default::Float(0.2),
-            unit: "fraction",
-            doc: "samples held out for the MSE curve",
-        },
-        p::int_param("t_points", 2, 1000, 12, "points", "values of t in the MSE curve"),
-        CHECKPOINT_EVERY,
-    ],
-    exactly_one_of: &[],
-    check: KindSpec::no_check,
+pub const TRAIN_DENOISER: Kind = Kind {
+    spec: KindSpec {
+        name: "train.denoiser",
+        version: 1,
+        summary: "network f(y,t) ~ E[x | y_t = t x + sqrt(t) z] regressed on equilibrium samples; held-out MSE(t) vs AMP and the Bayes MMSE",
+        output: DENOISER_OUTPUT,
+        inputs: &[ISING_DISORDER, InputSlot { accepts: &[SAMPLES_OUTPUT], arity: Arity::One }],
+        params: &[
+            p::int_param("steps", 1, 10_000_000, 2000, "steps", "regression steps"),
+            p::int_param("batch", 1, 65_536, 128, "samples", "noisy samples per step"),
+            LR,
+            HIDDEN,
+            real("t_max", 0.0, 1e4, 4.0, "t", "largest t trained on (t uniform on [0, t_max])"),
+            ParamSpec {
+                name: "holdout",
+                kind: ParamKind::Float { min: 0.0, max: 1.0, min_open: true, max_open: true },
+                default: Default::Float(0.2),
+                unit: "fraction",
+                doc: "samples held out for the MSE curve",
+            },
+            p::int_param("t_points", 2, 1000, 12, "points", "values of t in the MSE curve"),
+            CHECKPOINT_EVERY,
+        ],
+        exactly_one_of: &[],
+        check: p::check::<DenoiserParams>,
+    },
+    run: run_train_denoiser,
+    model: None,
+    input_model: Some(ising_only),
+    example: concat!(
+        "[stage.inst]\nkind = \"disorder.spiked-tensor\"\nn = 8\ntemperature = 0.8\nprior = \"rademacher\"\n",
+        "[stage.pt]\nkind = \"sample.parallel-tempering\"\ninputs = [\"inst\"]\nchains = 2\nsweeps = 20\nburn_in = 5\nrecord_every = 1\n",
+        "[stage.this]\nkind = \"train.denoiser\"\ninputs = [\"inst\", \"pt\"]\nsteps = 20\nbatch = 16\nt_points = 3\n"
+    ),
 };
+
+struct VanParams {
+    config: VanConfig,
+}
+
+impl KindParams for VanParams {
+    const KIND: &'static KindSpec = &TRAIN_AUTOREGRESSIVE.spec;
+    fn parse(args: &Args) -> Result<Self, ParamProblem> {
+        let config = VanConfig {
+            steps: args.count("steps")?,
+            batch: args.count("batch")?,
+            lr: args.float("lr")?,
+            beta_anneal: args.count("beta_anneal")?,
+            hidden: args.count("hidden")?,
+            depth: args.count("depth")?,
+            ..VanConfig::for_n(0)
+        };
+        args.float(EVERY_PARAM)?;
+        Ok(VanParams { config })
+    }
+}
+
+struct NetSampleParams {
+    samples: usize,
+    mh_correct: bool,
+    chains: usize,
+    steps: usize,
+}
+
+impl KindParams for NetSampleParams {
+    const KIND: &'static KindSpec = &SAMPLE_AUTOREGRESSIVE_NET.spec;
+    fn parse(args: &Args) -> Result<Self, ParamProblem> {
+        Ok(NetSampleParams {
+            samples: args.count("samples")?,
+            mh_correct: flag(args, "mh_correct")?,
+            chains: args.count("chains")?,
+            steps: args.count("steps")?,
+        })
+    }
+}
+
+struct DenoiserParams {
+    config: DenoiserConfig,
+    t_points: usize,
+}
+
+impl KindParams for DenoiserParams {
+    const KIND: &'static KindSpec = &TRAIN_DENOISER.spec;
+    fn parse(args: &Args) -> Result<Self, ParamProblem> {
+        let config = DenoiserConfig {
+            steps: args.count("steps")?,
+            batch: args.count("batch")?,
+            lr: args.float("lr")?,
+            hidden: args.count("hidden")?,
+            t_max: args.float("t_max")?,
+            holdout: args.float("holdout")?,
+        };
+        args.float(EVERY_PARAM)?;
+        Ok(DenoiserParams { config, t_points: args.count("t_points")? })
+    }
+}
 
 /// A fingerprint of a disorder instance (model, size, temperature, couplings).
 pub fn instance_id(d: &Disorder) -> String {
@@ -161,10 +285,6 @@ pub struct Denoiser {
     pub mmse_bayes: Vec<f64>,
 }
 
-fn int(params: &Params, name: &str, default: i64) -> usize {
-    params.int(name).unwrap_or(default).max(0) as usize
-}
-
 fn train_error(stage: &str, e: TrainError) -> anyhow::Error {
     match e {
         TrainError::Cancelled(c) => anyhow::Error::new(c),
@@ -172,22 +292,13 @@ fn train_error(stage: &str, e: TrainError) -> anyhow::Error {
     }
 }
 
-pub fn run_train_autoregressive(d: &Disorder, params: &Params, seed: u64, observer: &dyn Observer) -> Result<Network> {
-    let hidden = match int(params, "hidden", 0) {
-        0 => 2 * d.n,
-        h => h,
-    };
-    let config = VanConfig {
-        steps: int(params, "steps", 1000),
-        batch: int(params, "batch", 256),
-        lr: params.float("lr").unwrap_or(1e-3),
-        beta_anneal: int(params, "beta_anneal", 0),
-        hidden,
-        depth: int(params, "depth", 1),
-        ..VanConfig::for_n(d.n)
-    };
-    let run = van::train(d, &config, seed, observer).map_err(|e| train_error(TRAIN_AUTOREGRESSIVE.name, e))?;
-    Ok(Network {
+fn run_train_autoregressive(stage: &StageRun) -> Result<Artifact> {
+    let (d, p) = (stage.disorder()?, stage.params::<VanParams>()?);
+    let hidden = hidden_width(p.config.hidden, d.n);
+    let config = VanConfig { hidden, ..p.config };
+    let run = van::train(d, &config, stage.seed, stage.observer)
+        .map_err(|e| train_error(TRAIN_AUTOREGRESSIVE.spec.name, e))?;
+    Ok(Artifact::Network(Network {
         instance: instance_id(d),
         n: d.n,
         hidden,
@@ -196,7 +307,7 @@ pub fn run_train_autoregressive(d: &Disorder, params: &Params, seed: u64, observ
         curve: run.curve,
         estimate: run.estimate,
         exact_free_energy: run.exact_free_energy,
-    })
+    }))
 }
 
 pub fn network_summary(net: &Network) -> serde_json::Value {
@@ -223,12 +334,15 @@ fn same_instance(stage: &str, what: &str, instance: &str, d: &Disorder) -> Resul
     Ok(())
 }
 
-pub fn run_sample_net(d: &Disorder, net: &Network, params: &Params, seed: u64, observer: &dyn Observer) -> Result<Samples> {
-    let stage = SAMPLE_AUTOREGRESSIVE_NET.name;
+fn run_sample_net(run: &StageRun) -> Result<Artifact> {
+    let stage = SAMPLE_AUTOREGRESSIVE_NET.spec.name;
+    let (d, p) = (run.disorder()?, run.params::<NetSampleParams>()?);
+    let Some(Artifact::Network(net)) = run.inputs.get(1) else { bail!("{stage}: the second input must be a trained network") };
+    let (seed, observer) = (run.seed, run.observer);
     same_instance(stage, "network", &net.instance, d)?;
     let weights = MadeWeights::from_safetensors(&net.weights).with_context(|| format!("{stage}: reading the network"))?;
     let sampler = AncestralSampler::new(&weights);
-    let count = int(params, "samples", 1000);
+    let count = p.samples;
     let draws = sampler.draw_many(seed, "net-sample", 0, count);
     let log_w: Vec<f64> = draws.iter().map(|dr| d.log_weight(&dr.x) - dr.log_q).collect();
     let imp = importance(&log_w);
@@ -245,13 +359,13 @@ pub fn run_sample_net(d: &Disorder, net: &Network, params: &Params, seed: u64, o
         imp.ess, imp.log_z, imp.log_z_stderr
     ));
     let energy = |x: &[f32]| d.energy_per_spin(&x.iter().map(|&v| v as f64).collect::<Vec<_>>());
-    if params.bool("mh_correct") == Some(true) {
-        let (chains, steps) = (int(params, "chains", 8), int(params, "steps", 1000));
+    if p.mh_correct {
+        let (chains, steps) = (p.chains, p.steps);
         let mh = independence_mh(d, &sampler, chains, steps, seed, observer)?;
         let acceptance = mh.iter().map(|c| c.acceptance).sum::<f64>() / mh.len().max(1) as f64;
         notes.push(("acceptance".to_string(), acceptance));
         observer.log(&format!("independence MH acceptance {acceptance:.3}"));
-        return Ok(Samples {
+        return Ok(Artifact::Samples(Samples {
             sampler: stage.into(),
             n: d.n,
             markov: true,
@@ -266,7 +380,7 @@ pub fn run_sample_net(d: &Disorder, net: &Network, params: &Params, seed: u64, o
             record_at: (1..=steps).map(|s| s as f64).collect(),
             traces: Vec::new(),
             notes,
-        });
+        }));
     }
     let chains = draws
         .iter()
@@ -276,7 +390,7 @@ pub fn run_sample_net(d: &Disorder, net: &Network, params: &Params, seed: u64, o
         })
         .collect();
     observer.progress(count as u64, count as u64);
-    Ok(Samples {
+    Ok(Artifact::Samples(Samples {
         sampler: stage.into(),
         n: d.n,
         markov: false,
@@ -284,7 +398,7 @@ pub fn run_sample_net(d: &Disorder, net: &Network, params: &Params, seed: u64, o
         record_at: Vec::new(),
         traces: Vec::new(),
         notes,
-    })
+    }))
 }
 
 /// Every recorded configuration of `samples`, after checking they belong to `d`
@@ -313,32 +427,25 @@ fn equilibrium_samples(stage: &str, d: &Disorder, samples: &Samples) -> Result<V
     Ok(out)
 }
 
-pub fn run_train_denoiser(d: &Disorder, samples: &Samples, params: &Params, seed: u64, observer: &dyn Observer) -> Result<Denoiser> {
-    let stage = TRAIN_DENOISER.name;
+fn run_train_denoiser(run: &StageRun) -> Result<Artifact> {
+    let stage = TRAIN_DENOISER.spec.name;
+    let (d, p) = (run.disorder()?, run.params::<DenoiserParams>()?);
+    let Some(Artifact::Samples(samples)) = run.inputs.get(1) else { bail!("{stage}: the second input must be samples") };
+    let (seed, observer) = (run.seed, run.observer);
     if d.prior != crate::models::Prior::Rademacher {
         bail!("{stage}: the learned denoiser models ±1 spins; this disorder has the {} prior", d.prior.name());
     }
     let xs = equilibrium_samples(stage, d, samples)?;
-    let config = DenoiserConfig {
-        steps: int(params, "steps", 2000),
-        batch: int(params, "batch", 128),
-        lr: params.float("lr").unwrap_or(1e-3),
-        hidden: match int(params, "hidden", 0) {
-            0 => 2 * d.n,
-            h => h,
-        },
-        t_max: params.float("t_max").unwrap_or(4.0),
-        holdout: params.float("holdout").unwrap_or(0.2),
-    };
+    let config = DenoiserConfig { hidden: hidden_width(p.config.hidden, d.n), ..p.config };
     let trained = denoiser::train(&xs, d.n, &config, seed, observer).map_err(|e| train_error(stage, e))?;
     let held_out: Vec<Vec<f64>> = trained.held_out.iter().map(|&i| xs[i].clone()).collect();
-    let t_points = int(params, "t_points", 12);
+    let t_points = p.t_points;
     let grid: Vec<f64> = (1..=t_points).map(|k| config.t_max * k as f64 / t_points as f64).collect();
     let amp = Amp::new(d, Precision::F64, AmpParams { damping: 0.2, tol: 1e-5, max_iterations: 300 });
     let learned = LearnedDenoiser { weights: trained.weights.clone() };
     let curve: Vec<MsePoint> = mse_curve(&learned, Some(&amp), &held_out, &grid, 4, seed);
     let scale = d.prior.rho();
-    let se = super::theory::se_model_of(d)
+    let se = crate::eval::se_model::se_model_of(d)
         .filter(|_| d.planted.is_some())
         .and_then(|m| crate::theory::se_path(&m, crate::theory::Path::Diffusion, &grid).ok());
     let mmse: Vec<f64> =
@@ -352,7 +459,7 @@ pub fn run_train_denoiser(d: &Disorder, samples: &Samples, params: &Params, seed
             observer.trace("MSE/Bayes (SE)", point.t, bayes);
         }
     }
-    Ok(Denoiser {
+    Ok(Artifact::LearnedDenoiser(Denoiser {
         instance: instance_id(d),
         weights: trained.weights,
         curve: trained.curve,
@@ -362,7 +469,7 @@ pub fn run_train_denoiser(d: &Disorder, samples: &Samples, params: &Params, seed
         mse_learned: curve.iter().map(|p| p.learned).collect(),
         mse_amp: curve.iter().map(|p| p.reference.unwrap_or(f64::NAN)).collect(),
         mmse_bayes: mmse,
-    })
+    }))
 }
 
 pub fn denoiser_summary(den: &Denoiser) -> serde_json::Value {
