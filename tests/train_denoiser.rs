@@ -38,7 +38,7 @@ fn learned_denoiser_approaches_the_bayes_mse_and_drives_diffusion() {
     let d = Disorder::spiked_tensor(10, Prior::Rademacher, delta_from_temperature(3, 0.7), 5);
     let exact = ExactPosterior::new(&d);
     let samples = exact_samples(&exact, 4000, 1);
-    let config = DenoiserConfig { steps: 1500, batch: 128, lr: 3e-3, hidden: 40, t_max: 4.0, holdout: 0.25 };
+    let config = DenoiserConfig { steps: 4000, batch: 128, lr: 3e-3, hidden: 40, t_max: 4.0, holdout: 0.25 };
     let trained = denoiser::train(&samples, d.n, &config, 3, &Silent).unwrap();
     let first = trained.curve.iter().take(50).map(|p| p.loss).sum::<f64>() / 50.0;
     let last = trained.curve.iter().rev().take(50).map(|p| p.loss).sum::<f64>() / 50.0;

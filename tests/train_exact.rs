@@ -115,7 +115,7 @@ fn planted_and_tensor_disorders_train() {
         Disorder::spiked_tensor(9, quench::models::Prior::Rademacher, quench::models::delta_from_temperature(3, 0.8), 2),
     ] {
         let exact_f = van::exact_free_energy(&d).unwrap();
-        let run = trained(&d, 300, 1);
+        let run = trained(&d, 1000, 1);
         let net = Made::from_weights(&run.weights, DType::F64).unwrap();
         let f_q = exact_variational_free_energy(&d, &net);
         eprintln!("{:?} p={}: exact F {exact_f:.5}, F_q {f_q:.5}", d.family, d.p);

@@ -57,12 +57,17 @@ fn show(cache: &Path, p: &Path, stage: &str) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
-fn run(cache: &Path, p: &Path, extra: &[&str], threads: &str) -> String {
+/// Runs the pipeline; the artifact hash of `van` and what the run printed.
+fn run_logged(cache: &Path, p: &Path, extra: &[&str], threads: &str) -> (String, String) {
     let mut args = vec!["run", p.to_str().unwrap(), "--headless"];
     args.extend(extra);
     let out = quench(cache, &args, threads);
     assert!(out.status.success(), "{}", text(&out));
-    show(cache, p, "van")["artifact_hash"].as_str().unwrap().to_string()
+    (show(cache, p, "van")["artifact_hash"].as_str().unwrap().to_string(), text(&out))
+}
+
+fn run(cache: &Path, p: &Path, extra: &[&str], threads: &str) -> String {
+    run_logged(cache, p, extra, threads).0
 }
 
 #[test]
@@ -106,10 +111,9 @@ fn killed_training_resumes_to_the_same_bits() {
     let out = quench(&cache, &["status", p.to_str().unwrap()], "2");
     assert!(!text(&out).contains("van  cached"), "{}", text(&out));
 
-    let resumed = run(&cache, &p, &[], "2");
+    let (resumed, log) = run_logged(&cache, &p, &[], "2");
     let record = show(&cache, &p, "van");
-    let log = record["log"].to_string();
-    assert!(log.contains("resuming from the checkpoint at step"), "no resume in the log: {log}");
+    assert!(log.contains("resuming from the checkpoint at step"), "no resume in the output: {log}");
     assert_eq!(resumed, reference, "the resumed artifact differs from the uninterrupted one");
     assert!(!cache.join("partial").join(record["key"].as_str().unwrap()).exists(), "checkpoint left behind");
     assert_eq!(record["summary"]["steps"], steps);
@@ -144,7 +148,8 @@ steps = 5
 "#;
     let p = write(dir.path(), "bad.toml", body);
     let out = quench(&dir.path().join("c"), &["run", p.to_str().unwrap(), "--headless"], "2");
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    // Refused at validation (exit 2), before anything runs.
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     let t = text(&out);
     assert!(t.contains("train.autoregressive") && t.contains("spherical"), "{t}");
     assert!(!t.contains("panicked"), "{t}");

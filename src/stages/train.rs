@@ -326,6 +326,11 @@ pub fn network_summary(net: &Network) -> serde_json::Value {
     })
 }
 
+/// Checks that a learned denoiser was trained on this instance.
+pub(super) fn check_same_instance(stage: &str, learned: &Denoiser, d: &Disorder) -> Result<()> {
+    same_instance(stage, "learned denoiser", &learned.instance, d)
+}
+
 /// Checks that a trained artifact was made on this instance.
 fn same_instance(stage: &str, what: &str, instance: &str, d: &Disorder) -> Result<()> {
     if instance != instance_id(d) {

@@ -2,14 +2,21 @@
 //! string metadata in one safetensors buffer, the format the weights are also
 //! stored in.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use candle_core::{Device, Tensor};
 
-/// Named tensors and metadata as one safetensors buffer.
+/// The one metadata key: safetensors writes its metadata map in hash order,
+/// so quench's metadata goes in as a single sorted JSON object (same bits every run).
+const META_KEY: &str = "quench";
+
+/// Named tensors and metadata as one safetensors buffer (deterministic bytes).
 pub fn pack(tensors: &HashMap<String, Tensor>, metadata: HashMap<String, String>) -> candle_core::Result<Vec<u8>> {
     let mut entries: Vec<(&String, &Tensor)> = tensors.iter().collect();
     entries.sort_by(|a, b| a.0.cmp(b.0));
+    let sorted: BTreeMap<String, String> = metadata.into_iter().collect();
+    let json = serde_json::to_string(&sorted).map_err(|e| candle_core::Error::Msg(e.to_string()))?;
+    let metadata = HashMap::from([(META_KEY.to_string(), json)]);
     safetensors::tensor::serialize(entries, Some(metadata)).map_err(|e| candle_core::Error::Msg(e.to_string()))
 }
 
@@ -17,7 +24,12 @@ pub fn pack(tensors: &HashMap<String, Tensor>, metadata: HashMap<String, String>
 pub fn unpack(bytes: &[u8]) -> candle_core::Result<(HashMap<String, Tensor>, HashMap<String, String>)> {
     let (_, header) =
         safetensors::SafeTensors::read_metadata(bytes).map_err(|e| candle_core::Error::Msg(e.to_string()))?;
-    let metadata = header.metadata().clone().unwrap_or_default();
+    let metadata = header
+        .metadata()
+        .as_ref()
+        .and_then(|m| m.get(META_KEY))
+        .and_then(|json| serde_json::from_str::<HashMap<String, String>>(json).ok())
+        .unwrap_or_default();
     let tensors = candle_core::safetensors::load_buffer(bytes, &Device::Cpu)?;
     Ok((tensors, metadata))
 }
