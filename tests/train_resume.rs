@@ -111,6 +111,18 @@ fn killed_training_resumes_to_the_same_bits() {
     let out = quench(&cache, &["status", p.to_str().unwrap()], "2");
     assert!(!text(&out).contains("van  cached"), "{}", text(&out));
 
+    // gc keeps the checkpoint of a stage a listed pipeline uses, and removes it otherwise.
+    let ckpt_dir = saved.parent().unwrap().to_path_buf();
+    let kept = std::fs::read(&saved).unwrap();
+    let out = quench(&cache, &["gc", p.to_str().unwrap()], "2");
+    assert!(out.status.success() && saved.exists(), "{}", text(&out));
+    let other = write(dir.path(), "other.toml", "[pipeline]\nname = \"other\"\n[stage.inst]\nkind = \"disorder.sk\"\nn = 8\ntemperature = 1.0\n");
+    let out = quench(&cache, &["gc", other.to_str().unwrap()], "2");
+    assert!(out.status.success() && !ckpt_dir.exists(), "{}", text(&out));
+    assert!(text(&out).contains("checkpoint"), "{}", text(&out));
+    std::fs::create_dir_all(&ckpt_dir).unwrap();
+    std::fs::write(&saved, kept).unwrap();
+
     let (resumed, log) = run_logged(&cache, &p, &[], "2");
     let record = show(&cache, &p, "van");
     assert!(log.contains("resuming from the checkpoint at step"), "no resume in the output: {log}");
