@@ -116,7 +116,11 @@ fn killed_training_resumes_to_the_same_bits() {
     let kept = std::fs::read(&saved).unwrap();
     let out = quench(&cache, &["gc", p.to_str().unwrap()], "2");
     assert!(out.status.success() && saved.exists(), "{}", text(&out));
-    let other = write(dir.path(), "other.toml", "[pipeline]\nname = \"other\"\n[stage.inst]\nkind = \"disorder.sk\"\nn = 8\ntemperature = 1.0\n");
+    let other = write(
+        dir.path(),
+        "other.toml",
+        "[pipeline]\nname = \"other\"\n[stage.inst]\nkind = \"disorder.sk\"\nn = 8\ntemperature = 1.0\n",
+    );
     let out = quench(&cache, &["gc", other.to_str().unwrap()], "2");
     assert!(out.status.success() && !ckpt_dir.exists(), "{}", text(&out));
     assert!(text(&out).contains("checkpoint"), "{}", text(&out));

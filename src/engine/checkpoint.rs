@@ -72,8 +72,7 @@ impl Checkpoints {
     /// Keys that have a checkpoint directory (names that are not keys are skipped).
     pub fn keys(&self) -> Vec<ContentKey> {
         let Ok(entries) = fs::read_dir(&self.root) else { return Vec::new() };
-        let mut keys: Vec<ContentKey> =
-            entries.filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok()).collect();
+        let mut keys: Vec<ContentKey> = entries.filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok()).collect();
         keys.sort();
         keys
     }

@@ -152,11 +152,7 @@ pub fn importance(log_weights: &[f64]) -> Importance {
     let sum_sq: f64 = w.iter().map(|v| v * v).sum();
     let mean = sum / count;
     let var = (sum_sq / count - mean * mean).max(0.0);
-    Importance {
-        ess: sum * sum / sum_sq,
-        log_z: top + mean.ln(),
-        log_z_stderr: (var / count).sqrt() / mean,
-    }
+    Importance { ess: sum * sum / sum_sq, log_z: top + mean.ln(), log_z_stderr: (var / count).sqrt() / mean }
 }
 
 /// One independence Metropolis-Hastings chain: its recorded configurations

@@ -91,14 +91,22 @@ pub const TRAIN_AUTOREGRESSIVE: Kind = Kind {
     spec: KindSpec {
         name: "train.autoregressive",
         version: 1,
-        summary: "variational autoregressive network (MADE) trained by REINFORCE on the variational free energy; ±1 spins",
+        summary:
+            "variational autoregressive network (MADE) trained by REINFORCE on the variational free energy; ±1 spins",
         output: NETWORK_OUTPUT,
         inputs: &[ISING_DISORDER],
         params: &[
             p::int_param("steps", 1, 10_000_000, 1000, "steps", "training steps (one batch and one AdamW update each)"),
             p::int_param("batch", 2, 65_536, 256, "samples", "ancestral samples per step"),
             LR,
-            p::int_param("beta_anneal", 0, 10_000_000, 0, "steps", "steps over which beta ramps up to its target (0 = none)"),
+            p::int_param(
+                "beta_anneal",
+                0,
+                10_000_000,
+                0,
+                "steps",
+                "steps over which beta ramps up to its target (0 = none)",
+            ),
             HIDDEN,
             p::int_param("depth", 1, 16, 1, "layers", "hidden layers"),
             CHECKPOINT_EVERY,
@@ -334,7 +342,10 @@ pub(super) fn check_same_instance(stage: &str, learned: &Denoiser, d: &Disorder)
 /// Checks that a trained artifact was made on this instance.
 fn same_instance(stage: &str, what: &str, instance: &str, d: &Disorder) -> Result<()> {
     if instance != instance_id(d) {
-        bail!("{stage}: the {what} input was made on another instance ({instance}) than the disorder input ({})", instance_id(d));
+        bail!(
+            "{stage}: the {what} input was made on another instance ({instance}) than the disorder input ({})",
+            instance_id(d)
+        );
     }
     Ok(())
 }
@@ -342,10 +353,13 @@ fn same_instance(stage: &str, what: &str, instance: &str, d: &Disorder) -> Resul
 fn run_sample_net(run: &StageRun) -> Result<Artifact> {
     let stage = SAMPLE_AUTOREGRESSIVE_NET.spec.name;
     let (d, p) = (run.disorder()?, run.params::<NetSampleParams>()?);
-    let Some(Artifact::Network(net)) = run.inputs.get(1) else { bail!("{stage}: the second input must be a trained network") };
+    let Some(Artifact::Network(net)) = run.inputs.get(1) else {
+        bail!("{stage}: the second input must be a trained network")
+    };
     let (seed, observer) = (run.seed, run.observer);
     same_instance(stage, "network", &net.instance, d)?;
-    let weights = MadeWeights::from_safetensors(&net.weights).with_context(|| format!("{stage}: reading the network"))?;
+    let weights =
+        MadeWeights::from_safetensors(&net.weights).with_context(|| format!("{stage}: reading the network"))?;
     let sampler = AncestralSampler::new(&weights);
     let count = p.samples;
     let draws = sampler.draw_many(seed, "net-sample", 0, count);
@@ -435,7 +449,9 @@ fn equilibrium_samples(stage: &str, d: &Disorder, samples: &Samples) -> Result<V
 fn run_train_denoiser(run: &StageRun) -> Result<Artifact> {
     let stage = TRAIN_DENOISER.spec.name;
     let (d, p) = (run.disorder()?, run.params::<DenoiserParams>()?);
-    let Some(Artifact::Samples(samples)) = run.inputs.get(1) else { bail!("{stage}: the second input must be samples") };
+    let Some(Artifact::Samples(samples)) = run.inputs.get(1) else {
+        bail!("{stage}: the second input must be samples")
+    };
     let (seed, observer) = (run.seed, run.observer);
     if d.prior != crate::models::Prior::Rademacher {
         bail!("{stage}: the learned denoiser models ±1 spins; this disorder has the {} prior", d.prior.name());

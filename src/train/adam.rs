@@ -76,7 +76,12 @@ impl AdamW {
     }
 
     /// Restores the moments saved by `named_moments` and the step count.
-    pub fn load_moments(&mut self, prefix: &str, tensors: &HashMap<String, Tensor>, step: u64) -> candle_core::Result<()> {
+    pub fn load_moments(
+        &mut self,
+        prefix: &str,
+        tensors: &HashMap<String, Tensor>,
+        step: u64,
+    ) -> candle_core::Result<()> {
         for (i, (m, v)) in self.first.iter_mut().zip(&mut self.second).enumerate() {
             let get = |name: String| {
                 tensors.get(&name).cloned().ok_or_else(|| candle_core::Error::Msg(format!("missing tensor `{name}`")))

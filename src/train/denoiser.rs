@@ -179,11 +179,17 @@ pub fn train(
     observer: &dyn Observer,
 ) -> Result<TrainedDenoiser, TrainError> {
     if samples.len() < 2 {
-        return Err(TrainError::Unsupported(format!("need at least 2 samples to train and hold out, got {}", samples.len())));
+        return Err(TrainError::Unsupported(format!(
+            "need at least 2 samples to train and hold out, got {}",
+            samples.len()
+        )));
     }
     let bytes = (2 * n * config.hidden * 5 + config.batch * (2 * n + config.hidden) * 4) * 4;
     if bytes > MEMORY_BUDGET {
-        return Err(TrainError::Unsupported(format!("n = {n} with hidden = {} is over the memory budget", config.hidden)));
+        return Err(TrainError::Unsupported(format!(
+            "n = {n} with hidden = {} is over the memory budget",
+            config.hidden
+        )));
     }
     let (train_set, held_out) = split(samples.len(), config.holdout, seed);
     let net = DenoiserNet::new(n, config.hidden, seed)?;
@@ -199,7 +205,8 @@ pub fn train(
                     var.set(t)?;
                 }
                 adam.load_moments("adam", &s.tensors, s.adam_step)?;
-                curve = s.curve.iter().map(|r| LossPoint { step: r[0] as usize, loss: r[1], grad_norm: r[2] }).collect();
+                curve =
+                    s.curve.iter().map(|r| LossPoint { step: r[0] as usize, loss: r[1], grad_norm: r[2] }).collect();
                 start = s.step;
                 observer.log(&format!("resuming from the checkpoint at step {start} of {}", config.steps));
             }

@@ -88,7 +88,8 @@ impl Made {
             let (fan_in, fan_out) = (widths[l], widths[l + 1]);
             let mut rng: Rng = rng::stream(seed, "made-init", l as u64);
             let scale = 1.0 / (fan_in as f64).sqrt();
-            let w: Vec<f64> = (0..fan_in * fan_out).map(|_| scale * Distribution::<f64>::sample(&StandardNormal, &mut rng)).collect();
+            let w: Vec<f64> =
+                (0..fan_in * fan_out).map(|_| scale * Distribution::<f64>::sample(&StandardNormal, &mut rng)).collect();
             layers.push((w, vec![0.0; fan_out]));
         }
         Made::from_weights(&MadeWeights { shape, layers }, dtype)

@@ -274,7 +274,12 @@ fn step(
 /// Trains a VAN on `disorder`, resuming from the observer's saved state when
 /// there is one and saving state whenever the observer says it is due (and
 /// when cancelled). A non-finite loss stops the run with `Diverged`.
-pub fn train(disorder: &Disorder, config: &VanConfig, seed: u64, observer: &dyn Observer) -> Result<TrainedVan, TrainError> {
+pub fn train(
+    disorder: &Disorder,
+    config: &VanConfig,
+    seed: u64,
+    observer: &dyn Observer,
+) -> Result<TrainedVan, TrainError> {
     check(disorder, config)?;
     let shape = MadeShape { n: disorder.n, hidden: config.hidden, depth: config.depth };
     let mut run = Run::fresh(shape, config, seed)?;
