@@ -176,6 +176,14 @@ pub const TRAIN_DENOISER: Kind = Kind {
                 doc: "samples held out for the MSE curve",
             },
             p::int_param("t_points", 2, 1000, 12, "points", "values of t in the MSE curve"),
+            p::int_param(
+                "mse_samples",
+                1,
+                100_000,
+                24,
+                "samples",
+                "held-out samples in the MSE curve (one noisy observation each per t; AMP solves each)",
+            ),
             CHECKPOINT_EVERY,
         ],
         exactly_one_of: &[],
@@ -234,6 +242,7 @@ impl KindParams for NetSampleParams {
 struct DenoiserParams {
     config: DenoiserConfig,
     t_points: usize,
+    mse_samples: usize,
 }
 
 impl KindParams for DenoiserParams {
@@ -248,7 +257,7 @@ impl KindParams for DenoiserParams {
             holdout: args.float("holdout")?,
         };
         args.float(EVERY_PARAM)?;
-        Ok(DenoiserParams { config, t_points: args.count("t_points")? })
+        Ok(DenoiserParams { config, t_points: args.count("t_points")?, mse_samples: args.count("mse_samples")? })
     }
 }
 
@@ -459,12 +468,12 @@ fn run_train_denoiser(run: &StageRun) -> Result<Artifact> {
     let xs = equilibrium_samples(stage, d, samples)?;
     let config = DenoiserConfig { hidden: hidden_width(p.config.hidden, d.n), ..p.config };
     let trained = denoiser::train(&xs, d.n, &config, seed, observer).map_err(|e| train_error(stage, e))?;
-    let held_out: Vec<Vec<f64>> = trained.held_out.iter().map(|&i| xs[i].clone()).collect();
+    let held_out: Vec<Vec<f64>> = trained.held_out.iter().take(p.mse_samples).map(|&i| xs[i].clone()).collect();
     let t_points = p.t_points;
     let grid: Vec<f64> = (1..=t_points).map(|k| config.t_max * k as f64 / t_points as f64).collect();
     let amp = Amp::new(d, Precision::F64, AmpParams { damping: 0.2, tol: 1e-5, max_iterations: 300 });
     let learned = LearnedDenoiser { weights: trained.weights.clone() };
-    let curve: Vec<MsePoint> = mse_curve(&learned, Some(&amp), &held_out, &grid, 4, seed);
+    let curve: Vec<MsePoint> = mse_curve(&learned, Some(&amp), &held_out, &grid, 1, seed);
     let scale = d.prior.rho();
     let se = crate::eval::se_model::se_model_of(d)
         .filter(|_| d.planted.is_some())
