@@ -183,3 +183,68 @@ fn reinforce_gradient_matches_exact_gradient() {
     assert!(worst < 5.0, "a gradient component is off by {worst:.1} standard errors");
     assert!((diff_sq / norm_sq).sqrt() < 0.05);
 }
+
+/// An observer that saves the state whenever asked at the given steps and can hand one back.
+struct Saver {
+    due_every: usize,
+    calls: std::sync::atomic::AtomicUsize,
+    saved: std::sync::Mutex<Vec<Vec<u8>>>,
+    resume: Option<Vec<u8>>,
+}
+
+impl quench::observe::Observer for Saver {
+    fn progress(&self, _: u64, _: u64) {}
+    fn trace(&self, _: &str, _: f64, _: f64) {}
+    fn histogram(&self, _: &str, _: &[f64], _: &[u64]) {}
+    fn log(&self, _: &str) {}
+    fn cancelled(&self) -> bool {
+        false
+    }
+    fn resume_state(&self) -> Option<Vec<u8>> {
+        self.resume.clone()
+    }
+    fn checkpoint_due(&self) -> bool {
+        let k = self.calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        k > 0 && k % self.due_every == 0
+    }
+    fn save_state(&self, state: &[u8]) {
+        self.saved.lock().unwrap().push(state.to_vec());
+    }
+}
+
+fn saver(due_every: usize, resume: Option<Vec<u8>>) -> Saver {
+    Saver { due_every, calls: Default::default(), saved: Default::default(), resume }
+}
+
+#[test]
+fn resuming_from_any_saved_state_gives_the_same_network() {
+    let d = Disorder::sk(12, 1.0, 1);
+    let config = VanConfig { steps: 40, batch: 32, lr: 3e-3, beta_anneal: 10, ..VanConfig::for_n(12) };
+    let first = saver(7, None);
+    let straight = van::train(&d, &config, 5, &first).unwrap();
+    let states = first.saved.into_inner().unwrap();
+    assert!(states.len() >= 4, "{} states saved", states.len());
+    for state in [&states[0], states.last().unwrap()] {
+        let resumed = van::train(&d, &config, 5, &saver(1000, Some(state.clone()))).unwrap();
+        assert_eq!(resumed, straight, "resumed run differs");
+    }
+    // A state saved under another configuration is ignored, not trusted.
+    let other = VanConfig { lr: 1e-3, ..config };
+    let fresh = van::train(&d, &other, 5, &Silent).unwrap();
+    assert_eq!(van::train(&d, &other, 5, &saver(1000, Some(states[0].clone()))).unwrap(), fresh);
+}
+
+#[test]
+fn a_non_finite_loss_stops_the_run_with_an_error() {
+    // A coupling that is not a number makes every local free energy NaN.
+    let mut d = Disorder::sk(12, 1.0, 1);
+    d.couplings[3] = f32::NAN;
+    let config = VanConfig { steps: 50, batch: 32, ..VanConfig::for_n(12) };
+    match van::train(&d, &config, 5, &saver(1, None)) {
+        Err(e @ quench::train::TrainError::Diverged { step: 0, .. }) => {
+            assert!(e.to_string().contains("diverged at step 0"), "{e}")
+        }
+        Err(e) => panic!("expected divergence, got the error {e}"),
+        Ok(_) => panic!("expected divergence, got a trained network"),
+    }
+}
