@@ -16,6 +16,7 @@ use quench::train::made::{Made, MadeShape};
 use quench::train::van::{self, VanConfig};
 
 fn main() {
+    quench::train::pin_candle_threads();
     let sizes: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
     let sizes = if sizes.is_empty() { vec![100, 200] } else { sizes };
     for n in sizes {

@@ -205,7 +205,7 @@ impl quench::observe::Observer for Saver {
     }
     fn checkpoint_due(&self) -> bool {
         let k = self.calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        k > 0 && k % self.due_every == 0
+        k > 0 && k.is_multiple_of(self.due_every)
     }
     fn save_state(&self, state: &[u8]) {
         self.saved.lock().unwrap().push(state.to_vec());
