@@ -15,4 +15,5 @@ pub mod rng;
 pub mod samplers;
 pub mod stages;
 pub mod theory;
+pub mod train;
 pub mod tui;

@@ -17,6 +17,22 @@ pub trait Observer: Sync {
     /// True once the computation should stop as soon as it can.
     fn cancelled(&self) -> bool;
 
+    /// The state a previous, interrupted run of the same computation saved
+    /// with `save_state`, if any: resume from it.
+    fn resume_state(&self) -> Option<Vec<u8>> {
+        None
+    }
+
+    /// True when a long computation should save its state now (the engine
+    /// paces this by wall time; the default never asks).
+    fn checkpoint_due(&self) -> bool {
+        false
+    }
+
+    /// Keeps `state` so that a later run can resume from it. Resuming must
+    /// give the same result, bit for bit, as an uninterrupted run.
+    fn save_state(&self, _state: &[u8]) {}
+
     /// `Err(Cancelled)` once cancelled: use with `?` at safe points.
     fn checkpoint(&self) -> Result<(), Cancelled> {
         if self.cancelled() {

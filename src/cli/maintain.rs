@@ -145,6 +145,16 @@ pub fn gc(pipelines: &[PathBuf], cache_dir: &Path, dry_run: bool) -> Result<i32>
         count += 1;
         bytes += size;
     }
+    let checkpoints = crate::engine::checkpoint::Checkpoints::new(cache.root());
+    for key in checkpoints.keys().into_iter().filter(|k| !keep.contains(k)) {
+        let size = checkpoints.size_of(&key);
+        if !dry_run {
+            checkpoints.remove(&key).map_err(|e| anyhow::anyhow!("gc stopped after removing {count} objects: {e}"))?;
+        }
+        say!(out, "{} checkpoint {} ({size} bytes)", if dry_run { "would remove" } else { "removed" }, key.short());
+        count += 1;
+        bytes += size;
+    }
     if !dry_run {
         let temps = cache.clean_tmp();
         if temps > 0 {

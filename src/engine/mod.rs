@@ -3,6 +3,7 @@
 //! knows nothing about physics.
 
 pub mod budget;
+pub mod checkpoint;
 pub mod codec;
 pub mod events;
 pub mod key;

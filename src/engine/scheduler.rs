@@ -8,6 +8,7 @@ use std::sync::mpsc::Sender;
 use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 
+use super::checkpoint::{self, Checkpoints, Pacer};
 use super::codec::Payload;
 use super::events::{Event, EventBody};
 use super::key::ArtifactHash;
@@ -266,7 +267,9 @@ fn compute(ctx: &Context, i: usize) -> Outcome {
         }
     }
     ctx.emit(stage, EventBody::Started);
-    let observer = StageObserver::new(&stage.name, ctx.events, options.cancel, i);
+    let checkpoints = Checkpoints::new(cache.root());
+    let mut observer = StageObserver::new(&stage.name, ctx.events, options.cancel, i);
+    observer.checkpoints = Some(StageCheckpoints::new(&checkpoints, stage));
     let started = now();
     let clock = Instant::now();
     let result = execute_caught(ctx.executor, stage, inputs, &observer);
@@ -299,6 +302,9 @@ fn compute(ctx: &Context, i: usize) -> Outcome {
     };
     match cache.store(&stage.key, &output.payload, &mut record, &replay_lines(&data)) {
         Ok(hash) => {
+            if let Err(e) = checkpoints.remove(&stage.key) {
+                ctx.emit(stage, log_body("warn", &format!("removing the stage's checkpoints: {e}")));
+            }
             if let Some(old) = previous.filter(|old| old.artifact_hash != hash) {
                 let message = format!(
                     "recomputed artifact {} differs from the cached {}: the stage is not deterministic",
@@ -363,6 +369,22 @@ struct StageObserver<'a> {
     log: Mutex<Vec<String>>,
     /// Trace and histogram events, kept to replay on later cache hits.
     data: Mutex<Vec<EventBody>>,
+    /// Where the stage's saved state lives and when to save it.
+    checkpoints: Option<StageCheckpoints<'a>>,
+}
+
+/// One stage's checkpoints: its key, the store and the pace.
+struct StageCheckpoints<'a> {
+    store: &'a Checkpoints,
+    key: super::key::ContentKey,
+    pacer: Pacer,
+}
+
+impl<'a> StageCheckpoints<'a> {
+    fn new(store: &'a Checkpoints, stage: &PlannedStage) -> Self {
+        let seconds = stage.params.float(checkpoint::EVERY_PARAM).unwrap_or(checkpoint::DEFAULT_EVERY_SECONDS);
+        StageCheckpoints { store, key: stage.key, pacer: Pacer::new(Duration::from_secs_f64(seconds.max(0.0))) }
+    }
 }
 
 impl<'a> StageObserver<'a> {
@@ -375,6 +397,7 @@ impl<'a> StageObserver<'a> {
             last_progress: Mutex::new(None),
             log: Mutex::new(Vec::new()),
             data: Mutex::new(Vec::new()),
+            checkpoints: None,
         }
     }
 
@@ -420,5 +443,21 @@ impl Observer for StageObserver<'_> {
 
     fn cancelled(&self) -> bool {
         self.cancel.is_set(self.index)
+    }
+
+    fn resume_state(&self) -> Option<Vec<u8>> {
+        let c = self.checkpoints.as_ref()?;
+        c.store.load(&c.key)
+    }
+
+    fn checkpoint_due(&self) -> bool {
+        self.checkpoints.as_ref().is_some_and(|c| c.pacer.due())
+    }
+
+    fn save_state(&self, state: &[u8]) {
+        let Some(c) = &self.checkpoints else { return };
+        if let Err(e) = c.store.save(&c.key, state) {
+            emit(self.events, self.stage, log_body("warn", &format!("saving a checkpoint failed: {e}")));
+        }
     }
 }

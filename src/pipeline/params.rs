@@ -67,6 +67,15 @@ impl fmt::Display for ParamValue {
     }
 }
 
+/// Parameters that tune how a stage runs, never what it computes (its
+/// artifact is bit-identical whatever their value): they are not part of the
+/// content key or the seed.
+pub const UNKEYED: &[&str] = &["checkpoint_every"];
+
+pub fn is_unkeyed(name: &str) -> bool {
+    UNKEYED.contains(&name)
+}
+
 fn encode_str(s: &str, out: &mut Vec<u8>) {
     out.extend((s.len() as u64).to_le_bytes());
     out.extend(s.as_bytes());
@@ -111,11 +120,13 @@ impl Params {
         }
     }
 
-    /// The canonical byte encoding: count, then sorted (name, value) pairs.
+    /// The canonical byte encoding: count, then sorted (name, value) pairs,
+    /// leaving out the `UNKEYED` parameters.
     pub fn canonical_bytes(&self) -> Vec<u8> {
+        let keyed: Vec<(&String, &ParamValue)> = self.0.iter().filter(|(name, _)| !is_unkeyed(name)).collect();
         let mut out = Vec::new();
-        out.extend((self.0.len() as u64).to_le_bytes());
-        for (name, value) in &self.0 {
+        out.extend((keyed.len() as u64).to_le_bytes());
+        for (name, value) in keyed {
             encode_str(name, &mut out);
             value.encode(&mut out);
         }

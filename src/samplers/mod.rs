@@ -22,6 +22,8 @@ pub mod flow;
 pub mod kernels;
 pub mod langevin;
 pub mod metropolis;
+pub mod neural;
+pub mod neural_denoiser;
 pub mod path;
 pub mod spins;
 pub mod storage;

@@ -28,6 +28,8 @@ pub enum Artifact {
     SePath(SePath),
     PhaseDiagram(PhaseDiagram),
     Landscape(Landscape),
+    Network(super::train::Network),
+    LearnedDenoiser(super::train::Denoiser),
 }
 
 impl Artifact {
@@ -42,6 +44,8 @@ impl Artifact {
             Artifact::SePath(_) => kinds::SE_PATH_OUTPUT,
             Artifact::PhaseDiagram(_) => kinds::DIAGRAM_OUTPUT,
             Artifact::Landscape(_) => kinds::LANDSCAPE_OUTPUT,
+            Artifact::Network(_) => super::train::NETWORK_OUTPUT,
+            Artifact::LearnedDenoiser(_) => super::train::DENOISER_OUTPUT,
         }
     }
 
@@ -63,6 +67,8 @@ impl Artifact {
             Artifact::SePath(s) => kinds::se_path_summary(s),
             Artifact::PhaseDiagram(d) => kinds::diagram_summary(d),
             Artifact::Landscape(l) => kinds::landscape_summary(l),
+            Artifact::Network(net) => super::train::network_summary(net),
+            Artifact::LearnedDenoiser(den) => super::train::denoiser_summary(den),
         }
     }
 
@@ -100,6 +106,15 @@ impl Artifact {
                     check.all(&format!("energy excess of `{}`", r.sampler), r.energy_excess_mean);
                     check.all(&format!("overlap of `{}`", r.sampler), r.overlap_planted_mean);
                 }
+            }
+            Artifact::Network(net) => {
+                let e = &net.estimate;
+                check.all("free energy estimate", [e.free_energy, e.free_energy_stderr, e.energy, e.entropy]);
+                check.all("training curve", net.curve.iter().flat_map(|p| [p.free_energy, p.grad_norm]));
+            }
+            Artifact::LearnedDenoiser(den) => {
+                check.all("training loss", den.curve.iter().map(|p| p.loss));
+                check.all("held-out MSE", den.mse_learned.iter().copied());
             }
             Artifact::DenoiserPath(p) => {
                 check.all("t", p.t.iter().copied());
@@ -142,6 +157,8 @@ impl Artifact {
             Artifact::SePath(s) => vec![table_data::se_path(s)],
             Artifact::PhaseDiagram(d) => table_data::diagram(d),
             Artifact::Landscape(l) => vec![table_data::landscape(l)],
+            Artifact::Network(net) => vec![super::train::network_table(net)],
+            Artifact::LearnedDenoiser(den) => vec![super::train::denoiser_table(den)],
         }
     }
 }

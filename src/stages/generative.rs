@@ -20,18 +20,26 @@ use crate::pipeline::Params;
 use crate::samplers::autoregressive::{Decimation, Order};
 use crate::samplers::diffusion::{Schedule, StochasticLocalization};
 use crate::samplers::flow::{FlowSchedule, StochasticInterpolant};
+use crate::samplers::neural_denoiser::LearnedDenoiser;
 use crate::samplers::path::SamplerRun;
 use crate::theory;
 
 pub(super) const DISORDER_INPUT: &[InputSlot] = &[InputSlot { accepts: &[super::disorder::OUTPUT], arity: Arity::One }];
+/// The disorder, then (with `denoiser = "learned"`) a `train.denoiser` stage.
+const DENOISED_INPUTS: &[InputSlot] = &[
+    InputSlot { accepts: &[super::disorder::OUTPUT], arity: Arity::One },
+    InputSlot { accepts: &[super::train::DENOISER_OUTPUT], arity: Arity::Optional },
+];
 
 /// The denoiser driving a generative sampler (one so far).
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Denoiser {
     Amp,
+    /// A `train.denoiser` network (diffusion and flow only).
+    Learned,
 }
 
-choices!(Denoiser { "amp" => Denoiser::Amp });
+choices!(Denoiser { "amp" => Denoiser::Amp, "learned" => Denoiser::Learned });
 choices!(Precision { "f32" => Precision::F32, "f64" => Precision::F64 });
 choices!(Order { "random" => Order::Random, "natural" => Order::Natural });
 
@@ -57,10 +65,17 @@ const BATCH: ParamSpec =
     p::int_param("batch", 1, 8, 8, "trajectories", "trajectories sharing one pass over the couplings");
 const DENOISER: ParamSpec = ParamSpec {
     name: "denoiser",
-    kind: ParamKind::Choice(Denoiser::NAMES),
+    kind: ParamKind::Choice(&["amp"]),
     default: Default::Str("amp"),
     unit: "",
     doc: "posterior-mean estimator (AMP with Onsager term)",
+};
+const LEARNABLE_DENOISER: ParamSpec = ParamSpec {
+    name: "denoiser",
+    kind: ParamKind::Choice(Denoiser::NAMES),
+    default: Default::Str("amp"),
+    unit: "",
+    doc: "posterior-mean estimator: AMP with Onsager term, or \"learned\" (a train.denoiser stage as the second input)",
 };
 pub(super) const PRECISION: ParamSpec = ParamSpec {
     name: "precision",
@@ -99,7 +114,7 @@ pub const DIFFUSION: Kind = Kind {
         version: 1,
         summary: "stochastic localisation dy = m(y,t) dt + dB with the AMP denoiser; fine Euler steps to t_fine, then geometric to t_max",
         output: OUTPUT,
-        inputs: DISORDER_INPUT,
+        inputs: DENOISED_INPUTS,
         params: &[
             SAMPLES,
             real("dt", 0.0, 1.0, 0.002, "time", "Euler step up to t_fine"),
@@ -107,7 +122,7 @@ pub const DIFFUSION: Kind = Kind {
             real("t_max", 0.0, 1e6, 200.0, "time", "final time; the sample is drawn from the marginals there"),
             p::int_param("geometric_steps", 1, 10_000, 40, "steps", "geometric steps from t_fine to t_max"),
             BATCH,
-            DENOISER,
+            LEARNABLE_DENOISER,
             PRECISION,
             DAMPING,
             TOL,
@@ -128,7 +143,7 @@ pub const FLOW: Kind = Kind {
         version: 1,
         summary: "stochastic interpolant x_s = s x0 + (1-s) z; velocity from the AMP denoiser; ODE (noise = 0) or SDE",
         output: OUTPUT,
-        inputs: DISORDER_INPUT,
+        inputs: DENOISED_INPUTS,
         params: &[
             SAMPLES,
             real("ds", 0.0, 0.5, 0.001, "s", "step in s up to s_fine"),
@@ -143,7 +158,7 @@ pub const FLOW: Kind = Kind {
                 doc: "SDE noise level eps = noise * (1-s)^2; 0 integrates the probability-flow ODE",
             },
             BATCH,
-            DENOISER,
+            LEARNABLE_DENOISER,
             PRECISION,
             DAMPING,
             TOL,
@@ -243,13 +258,37 @@ impl AmpArgs {
 struct Trajectories {
     samples: usize,
     batch: usize,
+    denoiser: Denoiser,
     amp: AmpArgs,
 }
 
 impl Trajectories {
     fn parse(args: &Args) -> Result<Trajectories, ParamProblem> {
-        let Denoiser::Amp = args.choice("denoiser")?;
-        Ok(Trajectories { samples: args.count("samples")?, batch: args.count("batch")?, amp: AmpArgs::parse(args)? })
+        Ok(Trajectories {
+            samples: args.count("samples")?,
+            batch: args.count("batch")?,
+            denoiser: args.choice("denoiser")?,
+            amp: AmpArgs::parse(args)?,
+        })
+    }
+}
+
+/// The learned denoiser input of a diffusion / flow stage: present exactly
+/// when `denoiser = "learned"`, and trained on the same instance.
+fn learned_oracle(run: &StageRun, d: &Disorder, denoiser: Denoiser) -> Result<Option<LearnedDenoiser>> {
+    let name = run.spec.name;
+    match (denoiser, run.inputs.get(1)) {
+        (Denoiser::Amp, None) => Ok(None),
+        (Denoiser::Amp, Some(_)) => {
+            anyhow::bail!("{name}: a second input (a train.denoiser stage) needs denoiser = \"learned\"")
+        }
+        (Denoiser::Learned, Some(Artifact::LearnedDenoiser(learned))) => {
+            super::train::check_same_instance(name, learned, d)?;
+            Ok(Some(LearnedDenoiser { weights: learned.weights.clone() }))
+        }
+        (Denoiser::Learned, _) => {
+            anyhow::bail!("{name}: denoiser = \"learned\" needs a train.denoiser stage as the second input")
+        }
     }
 }
 
@@ -384,7 +423,10 @@ fn run_diffusion(run: &StageRun) -> Result<Artifact> {
         batch: p.run.batch,
         seed: run.seed,
     };
-    let out = sampler.run(&p.run.amp.amp(d), run.observer)?;
+    let out = match learned_oracle(run, d, p.run.denoiser)? {
+        Some(learned) => sampler.run(&learned, run.observer)?,
+        None => sampler.run(&p.run.amp.amp(d), run.observer)?,
+    };
     Ok(Artifact::Samples(to_samples(DIFFUSION.spec.name, d, &out, se)))
 }
 
@@ -399,7 +441,10 @@ fn run_flow(run: &StageRun) -> Result<Artifact> {
         batch: p.run.batch,
         seed: run.seed,
     };
-    let out = sampler.run(&p.run.amp.amp(d), run.observer)?;
+    let out = match learned_oracle(run, d, p.run.denoiser)? {
+        Some(learned) => sampler.run(&learned, run.observer)?,
+        None => sampler.run(&p.run.amp.amp(d), run.observer)?,
+    };
     Ok(Artifact::Samples(to_samples(FLOW.spec.name, d, &out, se)))
 }
 

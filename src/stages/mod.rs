@@ -35,6 +35,7 @@ mod generative;
 pub mod params;
 pub mod samples;
 mod theory;
+mod train;
 
 use anyhow::{anyhow, bail, Context, Result};
 
@@ -113,6 +114,9 @@ pub static REGISTRY: Registry = Registry(&[
     theory::SE_PATH,
     theory::PHASE_DIAGRAM,
     theory::LANDSCAPE,
+    train::TRAIN_AUTOREGRESSIVE,
+    train::SAMPLE_AUTOREGRESSIVE_NET,
+    train::TRAIN_DENOISER,
 ]);
 
 /// The registry as the catalog validation reads (`Pipeline::load(path, CATALOG)`).
