@@ -5,6 +5,7 @@
 //! conventions that turn them into the log-weight `l(x)` and the energy.
 
 pub(crate) mod f32_bytes;
+pub mod bicoloring;
 pub mod packed;
 pub mod prior;
 
