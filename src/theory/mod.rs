@@ -24,6 +24,7 @@ mod curve;
 pub mod diagram;
 pub mod landscape;
 pub mod model;
+pub mod popdyn;
 pub mod prior;
 pub mod quadrature;
 mod roots;
