@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 pub use error::{PipelineError, PipelineErrors, Source};
 pub use params::{ParamValue, Params};
-pub use schema::KindSpec;
+pub use schema::{Catalog, KindSpec, MAX_STAGES};
 
 /// One concrete stage after sweep expansion.
 #[derive(Debug, Clone)]
@@ -25,8 +25,11 @@ pub struct Stage {
     pub base: String,
     pub spec: &'static KindSpec,
     pub params: Params,
-    /// Indices into `Pipeline::stages`, in the order written.
+    /// Indices into `Pipeline::stages`, in the order written (a gathered
+    /// input stands for all its matching copies, in combination order).
     pub inputs: Vec<usize>,
+    /// For each of `inputs`, the position of the declared input it comes from.
+    pub input_slots: Vec<usize>,
     /// The swept values this copy stands for, as ("STAGE.PARAM", value).
     pub swept: Vec<(String, ParamValue)>,
 }
@@ -42,7 +45,7 @@ pub struct Pipeline {
 
 impl Pipeline {
     /// Reads, validates and expands a pipeline file.
-    pub fn load(path: &Path, catalog: &'static [KindSpec]) -> Result<Pipeline, PipelineErrors> {
+    pub fn load<C: Catalog + ?Sized>(path: &Path, catalog: &'static C) -> Result<Pipeline, PipelineErrors> {
         let text = std::fs::read_to_string(path).map_err(|e| {
             PipelineErrors(vec![PipelineError {
                 file: path.to_path_buf(),
@@ -55,7 +58,7 @@ impl Pipeline {
         Pipeline::from_source(&Source::new(path, text), catalog)
     }
 
-    pub fn from_source(source: &Source, catalog: &'static [KindSpec]) -> Result<Pipeline, PipelineErrors> {
+    pub fn from_source<C: Catalog + ?Sized>(source: &Source, catalog: &'static C) -> Result<Pipeline, PipelineErrors> {
         let default_name = source.path.file_stem().map_or("pipeline".into(), |s| s.to_string_lossy().into_owned());
         let decl = parse::parse(source, &default_name).map_err(PipelineErrors)?;
         let mut errors = Vec::new();
@@ -63,7 +66,7 @@ impl Pipeline {
         if !errors.is_empty() {
             return Err(PipelineErrors(errors));
         }
-        let stages = expand::expand(source, &decl, &checked, &mut errors);
+        let stages = expand::expand(source, &decl, &checked, catalog, &mut errors);
         if !errors.is_empty() {
             return Err(PipelineErrors(errors));
         }

@@ -29,6 +29,13 @@ impl ParamValue {
         }
     }
 
+    /// The value's canonical bytes: equal values (after canonical conversion) have equal keys.
+    pub fn canonical_key(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.encode(&mut out);
+        out
+    }
+
     /// Appends an unambiguous encoding (type tag, then fixed-width or length-prefixed bytes).
     fn encode(&self, out: &mut Vec<u8>) {
         match self {

@@ -200,3 +200,47 @@ pub fn quoted_list(names: &[&str]) -> String {
     let quoted: Vec<String> = names.iter().map(|n| format!("\"{n}\"")).collect();
     quoted.join(", ")
 }
+
+/// The largest pipeline quench plans: sweeps expanding past this many concrete
+/// stages are refused at validation, before anything is expanded.
+pub const MAX_STAGES: usize = 100_000;
+
+/// An input of a concrete stage, as validation sees it: the kind that produces
+/// it and that producer's canonical parameters.
+#[derive(Debug, Clone, Copy)]
+pub struct InputFacts<'a> {
+    pub kind: &'a KindSpec,
+    pub params: &'a Params,
+}
+
+/// A problem with one input of a concrete stage.
+#[derive(Debug, Clone)]
+pub struct InputProblem {
+    /// Index into the stage's concrete inputs.
+    pub input: usize,
+    pub message: String,
+}
+
+/// The kinds validation knows. A plain slice of `KindSpec` is a catalog
+/// checking artifact types only; the stage registry adds model-aware checks.
+pub trait Catalog: Sync {
+    /// Every kind, in the order `quench stages` lists them.
+    fn specs(&self) -> Vec<&KindSpec>;
+
+    fn find(&self, name: &str) -> Option<&KindSpec> {
+        self.specs().into_iter().find(|k| k.name == name)
+    }
+
+    /// Checks a concrete stage's inputs beyond artifact types and arity (which
+    /// validation has already checked), given its final parameters and what
+    /// produces each input.
+    fn check_inputs(&self, _kind: &KindSpec, _params: &Params, _inputs: &[InputFacts]) -> Result<(), InputProblem> {
+        Ok(())
+    }
+}
+
+impl Catalog for [KindSpec] {
+    fn specs(&self) -> Vec<&KindSpec> {
+        self.iter().collect()
+    }
+}

@@ -49,6 +49,19 @@ static CATALOG: &[KindSpec] = &[
         exactly_one_of: &[],
         check: KindSpec::no_check,
     },
+    KindSpec {
+        name: "collect",
+        version: 1,
+        summary: "",
+        output: "result",
+        inputs: &[
+            InputSlot { accepts: &["thing"], arity: Arity::AtLeastOne },
+            InputSlot { accepts: &["result"], arity: Arity::AnyNumber },
+        ],
+        params: &[],
+        exactly_one_of: &[],
+        check: KindSpec::no_check,
+    },
 ];
 
 fn load(text: &str) -> Result<Pipeline, PipelineErrors> {
@@ -228,7 +241,7 @@ fn integer_and_real_spellings_agree() {
 #[test]
 fn gather_collects_the_copies_of_a_swept_key() {
     let text = "[stage.m]\nkind = \"make\"\nn = 3\n[stage.u]\nkind = \"use\"\ninputs = [\"m\"]\n\
-                [stage.all]\nkind = \"use\"\ninputs = [\"m\", \"u\"]\ngather = [\"m.n\"]\n\
+                [stage.all]\nkind = \"collect\"\ninputs = [\"m\", \"u\"]\ngather = [\"m.n\"]\n\
                 [sweep]\n\"m.delta\" = [1, 2]\n\"u.mode\" = [\"a\", \"b\"]\n";
     let text = text.replace("n = 3\n", "");
     let text = text.replace("\"m.delta\" = [1, 2]", "\"m.n\" = [3, 4]\n\"m.delta\" = [1, 2]");
@@ -250,4 +263,61 @@ fn gather_collects_the_copies_of_a_swept_key() {
     );
     let e = first_error("[stage.m]\nkind = \"make\"\nn = 3\ndelta = 1\n[stage.u]\nkind = \"use\"\ninputs = [\"m\"]\ngather = [\"m.x\"]\n");
     assert!(e.contains("`gather` names `m.x`, which is not swept"), "{e}");
+}
+
+#[test]
+fn gathering_into_a_one_input_slot_is_refused() {
+    let text =
+        "[stage.m]\nkind = \"make\"\ndelta = 1\n[stage.u]\nkind = \"use\"\ninputs = [\"m\"]\ngather = [\"m.n\"]\n\
+                [sweep]\n\"m.n\" = [3, 4]\n";
+    let e = first_error(text);
+    assert!(e.starts_with("p.toml:6:11: stage `u`: kind `use` expects one thing"), "{e}");
+    assert!(e.contains("has 2 inputs (after `gather`): 2 thing"), "{e}");
+}
+
+#[test]
+fn gathered_inputs_follow_combination_order_over_two_keys() {
+    let text = "[stage.m]\nkind = \"make\"\n[stage.all]\nkind = \"collect\"\ninputs = [\"m\"]\n\
+                gather = [\"m.n\", \"m.delta\"]\n[sweep]\n\"m.n\" = [3, 4, 5]\n\"m.delta\" = [1, 2]\n";
+    let p = load(text).unwrap();
+    let all = &p.stages[p.find("all").unwrap()];
+    let inputs: Vec<&str> = all.inputs.iter().map(|&i| p.stages[i].name.as_str()).collect();
+    let expected: Vec<String> =
+        [3, 4, 5].iter().flat_map(|n| [1, 2].map(|d| format!("m[m.n={n},m.delta={d}.0]"))).collect();
+    assert_eq!(inputs, expected);
+}
+
+#[test]
+fn a_sweep_past_the_stage_limit_is_refused_quickly() {
+    // 10^6 values: refused at once, before any expansion (a regression: this hung).
+    let values: Vec<String> = (0..1_000_000).map(|i| i.to_string()).collect();
+    let text = format!("[stage.m]\nkind = \"make\"\ndelta = 1\n[sweep]\n\"m.n\" = [{}]\n", values.join(", "));
+    let e = first_error(&text);
+    assert!(e.contains("has 1000000 values, more than the limit of 100000"), "{e}");
+    // A product over the limit from sweeps each under it, refused before expanding.
+    let a: Vec<String> = (2..=1000).map(|i| i.to_string()).collect();
+    let b: Vec<String> = (1..=200).map(|i| i.to_string()).collect();
+    let text = format!(
+        "[stage.m]\nkind = \"make\"\n[sweep]\n\"m.n\" = [{}]\n\"m.delta\" = [{}]\n",
+        a.join(", "),
+        b.join(", ")
+    );
+    let e = first_error(&text);
+    assert!(e.contains("the sweeps expand to 199800 stages, more than the limit of 100000"), "{e}");
+}
+
+#[test]
+fn a_large_sweep_expands_in_linear_time() {
+    // 50,000 copies of a source and of a stage using it: each finds its input
+    // directly (this was quadratic).
+    let values: Vec<String> = (0..50_000).map(|i| format!("{}.5", i + 1)).collect();
+    let text = format!(
+        "[stage.m]\nkind = \"make\"\nn = 3\n[stage.u]\nkind = \"use\"\ninputs = [\"m\"]\n[sweep]\n\"m.delta\" = [{}]\n",
+        values.join(", ")
+    );
+    let p = load(&text).unwrap();
+    assert_eq!(p.stages.len(), 100_000);
+    let last = &p.stages[99_999];
+    assert_eq!(last.name, "u[m.delta=50000.5]");
+    assert_eq!(p.stages[last.inputs[0]].name, "m[m.delta=50000.5]");
 }

@@ -2,12 +2,15 @@
 //! types and ranges, sweep keys and values, inputs (existence, cycles, artifact
 //! types). Every problem becomes a `PipelineError` at the offending position.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::error::{PipelineError, Source};
 use super::params::ParamValue;
 use super::parse::{PipelineDecl, Span, StageDecl};
-use super::schema::KindSpec;
+use super::schema::{Catalog, KindSpec, MAX_STAGES};
+
+/// Bad values reported one by one per sweep; the rest are counted.
+const MAX_VALUE_ERRORS: usize = 10;
 
 /// A declared stage whose kind and own parameter values passed their checks.
 #[derive(Debug, Clone)]
@@ -24,10 +27,10 @@ pub struct CheckedStage<'c> {
 
 /// Checks everything that does not depend on sweep combinations.
 /// Returns the stages in a topological order (inputs first).
-pub fn check<'c>(
+pub fn check<'c, C: Catalog + ?Sized>(
     source: &Source,
     decl: &PipelineDecl,
-    catalog: &'c [KindSpec],
+    catalog: &'c C,
     errors: &mut Vec<PipelineError>,
 ) -> Vec<CheckedStage<'c>> {
     let index: HashMap<&str, usize> = decl.stages.iter().enumerate().map(|(i, s)| (s.name.value.as_str(), i)).collect();
@@ -43,11 +46,11 @@ pub fn check<'c>(
     order.into_iter().filter_map(|i| stages[i].take()).collect()
 }
 
-fn check_stage<'c>(
+fn check_stage<'c, C: Catalog + ?Sized>(
     source: &Source,
     position: usize,
     decl: &StageDecl,
-    catalog: &'c [KindSpec],
+    catalog: &'c C,
     index: &HashMap<&str, usize>,
     errors: &mut Vec<PipelineError>,
 ) -> Option<CheckedStage<'c>> {
@@ -70,8 +73,8 @@ fn check_stage<'c>(
             }
         }
     }
-    let Some(spec) = catalog.iter().find(|k| k.name == decl.kind.value) else {
-        let names: Vec<&str> = catalog.iter().map(|k| k.name).collect();
+    let Some(spec) = catalog.find(&decl.kind.value) else {
+        let names: Vec<&str> = catalog.specs().iter().map(|k| k.name).collect();
         errors.push(source.error(
             decl.kind.span.clone(),
             stage,
@@ -153,19 +156,39 @@ fn check_sweeps(
                 format!("parameter `{}` is both set in the stage and swept; keep one", sweep.param),
             ));
         }
-        let mut seen: Vec<ParamValue> = Vec::new();
+        if sweep.values.len() > MAX_STAGES {
+            errors.push(source.error(
+                key_span,
+                here,
+                format!(
+                    "sweep `{}` has {} values, more than the limit of {MAX_STAGES} stages a pipeline may expand to",
+                    sweep.key.value,
+                    sweep.values.len()
+                ),
+            ));
+            continue;
+        }
+        let mut seen: HashSet<Vec<u8>> = HashSet::with_capacity(sweep.values.len());
+        let mut bad = 0usize;
         for value in &sweep.values {
-            match param.kind.accept(&value.value) {
-                Ok(v) if seen.contains(&v) => errors.push(source.error(
-                    value.span.clone(),
-                    here,
-                    format!("sweep `{}`: value {v} appears twice", sweep.key.value),
-                )),
-                Ok(v) => seen.push(v),
-                Err(why) => {
-                    errors.push(source.error(value.span.clone(), here, format!("sweep `{}`: {why}", sweep.key.value)))
+            let problem = match param.kind.accept(&value.value) {
+                Ok(v) if !seen.insert(v.canonical_key()) => {
+                    format!("sweep `{}`: value {v} appears twice", sweep.key.value)
                 }
+                Ok(_) => continue,
+                Err(why) => format!("sweep `{}`: {why}", sweep.key.value),
+            };
+            bad += 1;
+            if bad <= MAX_VALUE_ERRORS {
+                errors.push(source.error(value.span.clone(), here, problem));
             }
+        }
+        if bad > MAX_VALUE_ERRORS {
+            errors.push(source.error(
+                key_span,
+                here,
+                format!("sweep `{}`: {} more bad values not shown", sweep.key.value, bad - MAX_VALUE_ERRORS),
+            ));
         }
     }
     for stage in &decl.stages {

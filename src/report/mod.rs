@@ -4,3 +4,5 @@
 pub mod export;
 pub mod plot;
 pub mod progress;
+pub mod table;
+pub mod table_data;

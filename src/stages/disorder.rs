@@ -1,16 +1,57 @@
 //! The `disorder.*` kinds: planted spiked matrix, planted spiked tensor and SK
-//! couplings, adapted from `models` to the engine.
+//! couplings, adapted from `models` to the engine. Each also tells validation
+//! the model its parameters determine (`DisorderModel`), so samplers that
+//! cannot handle it are refused before anything runs.
+
+use std::fmt;
 
 use anyhow::Result;
 use serde_json::json;
 
-use super::params::{self as p, check_rho, delta_of, required_int};
+use super::params::{self as p, choices, problem, Args, KindParams};
+use super::{Artifact, Kind, StageRun};
 use crate::models::{Disorder, Family, Prior};
-use crate::observe::Observer;
 use crate::pipeline::schema::{Default, InputSlot, KindSpec, ParamKind, ParamProblem, ParamSpec};
 use crate::pipeline::Params;
 
 pub const OUTPUT: &str = "disorder";
+
+/// What validation knows of a disorder before generating it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DisorderModel {
+    pub family: Family,
+    pub prior: Prior,
+    pub p: usize,
+}
+
+impl DisorderModel {
+    pub fn planted(&self) -> bool {
+        self.family != Family::Sk
+    }
+}
+
+impl fmt::Display for DisorderModel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.family {
+            Family::Sk => write!(f, "SK disorder (Ising spins, no planted signal)"),
+            family => write!(f, "{} disorder with a {} prior (p = {})", family.name(), self.prior.name(), self.p),
+        }
+    }
+}
+
+/// The spins' prior as named in pipeline files (`rho` is a separate parameter).
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum PriorName {
+    Rademacher,
+    SparseRademacher,
+    Spherical,
+}
+
+choices!(PriorName {
+    "rademacher" => PriorName::Rademacher,
+    "sparse-rademacher" => PriorName::SparseRademacher,
+    "spherical" => PriorName::Spherical,
+});
 
 const fn size(max: i64) -> ParamSpec {
     ParamSpec {
@@ -46,9 +87,17 @@ const ORDER: ParamSpec = ParamSpec {
     doc: "tensor order (only p = 3 is implemented)",
 };
 
+const SK_TEMPERATURE: ParamSpec = ParamSpec {
+    name: "temperature",
+    kind: p::TEMPERATURE_RANGE,
+    default: Default::None,
+    unit: "T",
+    doc: "temperature T = 1/beta of the Gibbs measure exp(beta sum J_ij x_i x_j) (give this or `beta`)",
+};
+
 const BETA: ParamSpec = ParamSpec {
     name: "beta",
-    kind: p::POSITIVE,
+    kind: p::TEMPERATURE_RANGE,
     default: Default::None,
     unit: "1/T",
     doc: "inverse temperature (give this or `temperature`)",
@@ -56,63 +105,122 @@ const BETA: ParamSpec = ParamSpec {
 
 const NO_INPUTS: &[InputSlot] = &[];
 
-pub const SPIKED_MATRIX: KindSpec = KindSpec {
-    name: "disorder.spiked-matrix",
-    version: 1,
-    summary: "planted spiked Wigner matrix Y = x* x*^T/sqrt(N) + sqrt(Delta) W (planted SK for rademacher)",
-    output: OUTPUT,
-    inputs: NO_INPUTS,
-    params: &[size(30_000), MATRIX_PRIOR, p::RHO, p::DELTA, p::TEMPERATURE, p::INSTANCE],
-    exactly_one_of: &[&["delta", "temperature"]],
-    check: check_rho,
+pub const SPIKED_MATRIX: Kind = Kind {
+    spec: KindSpec {
+        name: "disorder.spiked-matrix",
+        version: 1,
+        summary: "planted spiked Wigner matrix Y = x* x*^T/sqrt(N) + sqrt(Delta) W (planted SK for rademacher)",
+        output: OUTPUT,
+        inputs: NO_INPUTS,
+        params: &[size(30_000), MATRIX_PRIOR, p::RHO, p::DELTA, p::TEMPERATURE, p::INSTANCE],
+        exactly_one_of: &[&["delta", "temperature"]],
+        check: p::check::<MatrixParams>,
+    },
+    run: |run| generate(run, run.params::<MatrixParams>()?.0),
+    model: Some(|params| MatrixParams::from_params(params).ok().map(|m| m.0.model())),
+    input_model: None,
+    example: "[stage.this]\nkind = \"disorder.spiked-matrix\"\nn = 8\nprior = \"sparse-rademacher\"\nrho = 0.5\ndelta = 0.1\n",
 };
 
-pub const SPIKED_TENSOR: KindSpec = KindSpec {
-    name: "disorder.spiked-tensor",
-    version: 1,
-    summary: "planted spiked tensor Y = sqrt(2)/N x*^(x)3 + sqrt(Delta) W, stored as its i<j<k entries",
-    output: OUTPUT,
-    inputs: NO_INPUTS,
-    params: &[size(1_000), ORDER, TENSOR_PRIOR, p::DELTA, p::TEMPERATURE, p::INSTANCE],
-    exactly_one_of: &[&["delta", "temperature"]],
-    check: KindSpec::no_check,
+pub const SPIKED_TENSOR: Kind = Kind {
+    spec: KindSpec {
+        name: "disorder.spiked-tensor",
+        version: 1,
+        summary: "planted spiked tensor Y = sqrt(2)/N x*^(x)3 + sqrt(Delta) W, stored as its i<j<k entries",
+        output: OUTPUT,
+        inputs: NO_INPUTS,
+        params: &[size(1_000), ORDER, TENSOR_PRIOR, p::DELTA, p::TEMPERATURE, p::INSTANCE],
+        exactly_one_of: &[&["delta", "temperature"]],
+        check: p::check::<TensorParams>,
+    },
+    run: |run| generate(run, run.params::<TensorParams>()?.0),
+    model: Some(|params| TensorParams::from_params(params).ok().map(|m| m.0.model())),
+    input_model: None,
+    example: "[stage.this]\nkind = \"disorder.spiked-tensor\"\nn = 8\nprior = \"spherical\"\ntemperature = 0.8\n",
 };
 
-pub const SK: KindSpec = KindSpec {
-    name: "disorder.sk",
-    version: 1,
-    summary: "Sherrington-Kirkpatrick couplings J ~ N(0, 1/N), no planted signal",
-    output: OUTPUT,
-    inputs: NO_INPUTS,
-    params: &[size(30_000), p::TEMPERATURE, BETA, p::INSTANCE],
-    exactly_one_of: &[&["temperature", "beta"]],
-    check: check_sk,
+pub const SK: Kind = Kind {
+    spec: KindSpec {
+        name: "disorder.sk",
+        version: 1,
+        summary: "Sherrington-Kirkpatrick couplings J ~ N(0, 1/N), no planted signal",
+        output: OUTPUT,
+        inputs: NO_INPUTS,
+        params: &[size(30_000), SK_TEMPERATURE, BETA, p::INSTANCE],
+        exactly_one_of: &[&["temperature", "beta"]],
+        check: p::check::<SkParams>,
+    },
+    run: |run| generate(run, run.params::<SkParams>()?.0),
+    model: Some(|params| SkParams::from_params(params).ok().map(|m| m.0.model())),
+    input_model: None,
+    example: "[stage.this]\nkind = \"disorder.sk\"\nn = 8\nbeta = 0.5\n",
 };
 
-fn check_sk(_: &Params) -> Result<(), ParamProblem> {
-    Ok(())
+/// What generating one instance takes, whatever the kind.
+#[derive(Debug, Clone, Copy)]
+pub struct Generation {
+    family: Family,
+    n: usize,
+    prior: Prior,
+    /// Noise variance (for SK the formal `1/beta^2`).
+    delta: f64,
 }
 
-fn prior_of(params: &Params) -> Prior {
-    match params.str("prior") {
-        Some("sparse-rademacher") => Prior::SparseRademacher { rho: params.float("rho").unwrap_or(1.0) },
-        Some("spherical") => Prior::Spherical,
-        _ => Prior::Rademacher,
+impl Generation {
+    fn model(&self) -> DisorderModel {
+        let p = if self.family == Family::SpikedTensor { 3 } else { 2 };
+        DisorderModel { family: self.family, prior: self.prior, p }
     }
 }
 
-/// Generates the disorder of one of the three kinds.
-pub fn generate(kind: &str, params: &Params, seed: u64, observer: &dyn Observer) -> Result<Disorder> {
-    let n = required_int(params, "n")? as usize;
-    let (family, delta) = match kind {
-        "disorder.spiked-matrix" => (Family::SpikedMatrix, delta_of(params, 2)),
-        "disorder.spiked-tensor" => (Family::SpikedTensor, delta_of(params, 3)),
-        _ => {
-            let beta = params.float("beta").or(params.float("temperature").map(|t| 1.0 / t)).unwrap_or(f64::NAN);
-            (Family::Sk, 1.0 / (beta * beta))
-        }
-    };
-    Ok(Disorder::generate(family, n, prior_of(params), delta, seed, observer)?)
+fn prior(args: &Args) -> Result<Prior, ParamProblem> {
+    let name: PriorName = args.choice("prior")?;
+    let rho = p::rho(args, name == PriorName::SparseRademacher)?;
+    Ok(match (name, rho) {
+        (PriorName::Rademacher, _) => Prior::Rademacher,
+        (PriorName::Spherical, _) => Prior::Spherical,
+        (PriorName::SparseRademacher, Some(rho)) => Prior::SparseRademacher { rho },
+        (PriorName::SparseRademacher, None) => return Err(problem("rho", "prior \"sparse-rademacher\" needs `rho`")),
+    })
+}
+
+struct MatrixParams(Generation);
+struct TensorParams(Generation);
+struct SkParams(Generation);
+
+impl KindParams for MatrixParams {
+    const KIND: &'static KindSpec = &SPIKED_MATRIX.spec;
+    fn parse(args: &Args) -> Result<Self, ParamProblem> {
+        let n = args.count("n")?;
+        Ok(MatrixParams(Generation { family: Family::SpikedMatrix, n, prior: prior(args)?, delta: p::delta(args, 2)? }))
+    }
+}
+
+impl KindParams for TensorParams {
+    const KIND: &'static KindSpec = &SPIKED_TENSOR.spec;
+    fn parse(args: &Args) -> Result<Self, ParamProblem> {
+        let (n, order) = (args.count("n")?, args.count("p")?);
+        let delta = p::delta(args, order)?;
+        Ok(TensorParams(Generation { family: Family::SpikedTensor, n, prior: prior(args)?, delta }))
+    }
+}
+
+impl KindParams for SkParams {
+    const KIND: &'static KindSpec = &SK.spec;
+    fn parse(args: &Args) -> Result<Self, ParamProblem> {
+        let n = args.count("n")?;
+        let beta = match (args.opt_float("beta")?, args.opt_float("temperature")?) {
+            (Some(beta), None) => beta,
+            (None, Some(t)) => 1.0 / t,
+            _ => return Err(problem("beta", "give exactly one of `temperature`, `beta`")),
+        };
+        Ok(SkParams(Generation { family: Family::Sk, n, prior: Prior::Rademacher, delta: 1.0 / (beta * beta) }))
+    }
+}
+
+fn generate(run: &StageRun, g: Generation) -> Result<Artifact> {
+    let d = Disorder::generate(g.family, g.n, g.prior, g.delta, run.seed, run.observer)?;
+    Ok(Artifact::Disorder(d))
 }
 
 /// What `quench show` reports about a disorder artifact.
@@ -132,4 +240,35 @@ pub fn summary(d: &Disorder) -> serde_json::Value {
         "equilibrium_energy_per_spin": d.equilibrium_energy_per_spin(),
         "couplings": d.couplings.len(),
     })
+}
+
+/// Accepts Ising spins (not the sphere); a planted start needs a planted signal.
+pub fn ising_spins(params: &Params, model: &DisorderModel) -> Result<(), String> {
+    if model.prior == Prior::Spherical {
+        return Err("it updates discrete spins; use sample.langevin for spherical spins".into());
+    }
+    planted_start(params, model)
+}
+
+/// Accepts spherical spins only.
+pub fn spherical_spins(params: &Params, model: &DisorderModel) -> Result<(), String> {
+    if model.prior != Prior::Spherical {
+        return Err("it moves on the sphere |x|^2 = N; use a disorder with prior = \"spherical\"".into());
+    }
+    planted_start(params, model)
+}
+
+/// Accepts only planted models.
+pub fn planted_only(_: &Params, model: &DisorderModel) -> Result<(), String> {
+    if !model.planted() {
+        return Err("it follows the planted path, which needs a planted signal".into());
+    }
+    Ok(())
+}
+
+fn planted_start(params: &Params, model: &DisorderModel) -> Result<(), String> {
+    if params.str("init") == Some("planted") && !model.planted() {
+        return Err("init = \"planted\" needs a planted signal".into());
+    }
+    Ok(())
 }

@@ -1,27 +1,95 @@
-//! The stage catalog: every kind quench can run, and the executor that adapts
-//! the science modules to the engine (decode inputs, call the science with the
-//! stage's seed and observer, encode the artifact and its summary). This is
-//! the only place where the engine and the science meet.
+//! The stage registry: every kind quench can run, each one value (`Kind`):
+//! its spec (name, doc, parameters with units, ranges and defaults, inputs,
+//! version), the model-aware input checks validation applies, its run
+//! function and a tiny example. The executor adapts the science modules to the
+//! engine through it (decode inputs, run the kind, check its numbers, encode
+//! the artifact and its summary). This is the only place where the engine and
+//! the science meet.
+//!
+//! # Adding a kind
+//! 1. Write `src/stages/my_kind.rs`: a `pub const MY_KIND: Kind` whose `spec`
+//!    declares the parameters (`check: params::check::<MyParams>`), a
+//!    `MyParams` struct implementing `params::KindParams` (read every value
+//!    through `Args`; choices are enums with `choices!`), and a
+//!    `fn run(run: &StageRun) -> Result<Artifact>` that parses `MyParams`,
+//!    decodes its inputs (`run.disorder()`, ...), calls the science and wraps
+//!    the result in an `Artifact` variant (add one in `artifact.rs` if new).
+//! 2. Add `mod my_kind;` and one line `my_kind::MY_KIND,` to `REGISTRY` below.
+//! 3. Give it an `example` pipeline (tests/kinds.rs runs every kind with it);
+//!    set `input_model` if it only accepts some disorder models.
 
 pub mod artifact;
 mod classical;
 pub mod compare;
-mod disorder;
+mod denoiser_path;
+pub mod disorder;
 mod generative;
-mod params;
+pub mod params;
 pub mod samples;
 mod theory;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 
 pub use artifact::Artifact;
+pub use disorder::DisorderModel;
 
 use crate::engine::{Executor, Output, PlannedStage};
+use crate::models::Disorder;
 use crate::observe::Observer;
-use crate::pipeline::KindSpec;
+use crate::pipeline::schema::{Catalog, InputFacts, InputProblem};
+use crate::pipeline::{KindSpec, Params};
 
-/// Every kind, in the order `quench stages` lists them.
-pub static CATALOG: &[KindSpec] = &[
+/// Everything about one stage kind.
+#[derive(Clone, Copy)]
+pub struct Kind {
+    pub spec: KindSpec,
+    /// Computes the kind's artifact.
+    pub run: fn(&StageRun) -> Result<Artifact>,
+    /// For kinds producing a disorder: its model, as the (valid) parameters determine it.
+    pub model: Option<fn(&Params) -> Option<DisorderModel>>,
+    /// Which disorder models its disorder inputs may have, given its own
+    /// parameters; the error says why not (checked at validation).
+    pub input_model: Option<ModelCheck>,
+    /// A tiny pipeline with a stage of this kind (and what it needs), run by tests.
+    pub example: &'static str,
+}
+
+/// Whether a stage with these parameters can use a disorder of this model; the error says why not.
+pub type ModelCheck = fn(&Params, &DisorderModel) -> Result<(), String>;
+
+/// What a kind's run function gets.
+pub struct StageRun<'a> {
+    pub spec: &'static KindSpec,
+    /// Canonical parameters (defaults filled in).
+    pub params: &'a Params,
+    pub seed: u64,
+    /// Decoded inputs, in order, with the stage names they come from.
+    pub inputs: &'a [Artifact],
+    pub input_names: &'a [String],
+    pub observer: &'a dyn Observer,
+}
+
+impl StageRun<'_> {
+    /// The first input, which must be a disorder.
+    pub fn disorder(&self) -> Result<&Disorder> {
+        match self.inputs.first() {
+            Some(Artifact::Disorder(d)) => Ok(d),
+            Some(other) => bail!("the first input must be a disorder artifact, found {}", other.type_name()),
+            None => bail!("the first input must be a disorder artifact, found none"),
+        }
+    }
+
+    /// The kind's typed parameters; an error names the parameter.
+    pub fn params<P: params::KindParams>(&self) -> Result<P> {
+        P::from_params(self.params).map_err(|p| anyhow!("{}: {}", self.spec.name, p.message))
+    }
+}
+
+/// The kinds, in the order `quench stages` lists them.
+pub struct Registry(pub &'static [Kind]);
+
+/// Every kind: one line each.
+pub static REGISTRY: Registry = Registry(&[
     disorder::SPIKED_MATRIX,
     disorder::SPIKED_TENSOR,
     disorder::SK,
@@ -31,88 +99,91 @@ pub static CATALOG: &[KindSpec] = &[
     generative::DIFFUSION,
     generative::FLOW,
     generative::AUTOREGRESSIVE,
-    generative::DENOISER_PATH,
+    denoiser_path::DENOISER_PATH,
     compare::COMPARE,
-    compare::AGGREGATE_KIND,
+    compare::AGGREGATE,
     theory::SE_PATH,
     theory::PHASE_DIAGRAM,
     theory::LANDSCAPE,
-];
+]);
 
-/// Runs catalog kinds for the engine.
+/// The registry as the catalog validation reads (`Pipeline::load(path, CATALOG)`).
+pub static CATALOG: &Registry = &REGISTRY;
+
+impl Registry {
+    pub fn kinds(&self) -> &'static [Kind] {
+        self.0
+    }
+
+    pub fn get(&self, name: &str) -> Option<&'static Kind> {
+        self.0.iter().find(|k| k.spec.name == name)
+    }
+
+    /// The specs, in catalog order.
+    pub fn iter(&self) -> impl Iterator<Item = &'static KindSpec> {
+        self.0.iter().map(|k| &k.spec)
+    }
+}
+
+impl IntoIterator for &Registry {
+    type Item = &'static KindSpec;
+    type IntoIter = std::iter::Map<std::slice::Iter<'static, Kind>, fn(&'static Kind) -> &'static KindSpec>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        fn spec(k: &'static Kind) -> &'static KindSpec {
+            &k.spec
+        }
+        self.0.iter().map(spec as fn(&'static Kind) -> &'static KindSpec)
+    }
+}
+
+impl Catalog for Registry {
+    fn specs(&self) -> Vec<&KindSpec> {
+        self.iter().collect()
+    }
+
+    fn find(&self, name: &str) -> Option<&KindSpec> {
+        self.get(name).map(|k| &k.spec)
+    }
+
+    fn check_inputs(&self, kind: &KindSpec, params: &Params, inputs: &[InputFacts]) -> Result<(), InputProblem> {
+        let Some(accepts) = self.get(kind.name).and_then(|k| k.input_model) else { return Ok(()) };
+        for (i, input) in inputs.iter().enumerate() {
+            let Some(model_of) = self.get(input.kind.name).and_then(|k| k.model) else { continue };
+            let Some(model) = model_of(input.params) else { continue };
+            accepts(params, &model).map_err(|why| InputProblem {
+                input: i,
+                message: format!("kind `{}` cannot use a {model} ({why})", kind.name),
+            })?;
+        }
+        Ok(())
+    }
+}
+
+/// Runs registered kinds for the engine.
 pub struct CatalogExecutor;
 
 impl Executor for CatalogExecutor {
     fn execute(&self, stage: &PlannedStage, inputs: Vec<Vec<u8>>, observer: &dyn Observer) -> Result<Output> {
+        let kind = REGISTRY
+            .get(stage.kind)
+            .ok_or_else(|| anyhow!("kind `{}` has no implementation in this build", stage.kind))?;
         let inputs: Vec<Artifact> = inputs
             .iter()
             .enumerate()
             .map(|(i, bytes)| Artifact::decode(bytes).with_context(|| format!("decoding input {}", i + 1)))
             .collect::<Result<_>>()?;
-        let artifact = compute(stage, &inputs, observer)?;
+        observer.checkpoint()?;
+        let run = StageRun {
+            spec: &kind.spec,
+            params: &stage.params,
+            seed: stage.seed,
+            inputs: &inputs,
+            input_names: &stage.input_names,
+            observer,
+        };
+        let artifact = (kind.run)(&run)?;
+        artifact.check_finite().map_err(|why| anyhow!("the result is not a number: {why}"))?;
         Ok(Output { summary: artifact.summary(), payload: artifact.encode() })
-    }
-}
-
-fn disorder_input(inputs: &[Artifact]) -> Result<&crate::models::Disorder> {
-    match inputs.first() {
-        Some(Artifact::Disorder(d)) => Ok(d),
-        _ => bail!("the first input must be a disorder artifact"),
-    }
-}
-
-fn compute(stage: &PlannedStage, inputs: &[Artifact], observer: &dyn Observer) -> Result<Artifact> {
-    observer.checkpoint()?;
-    let (params, seed) = (&stage.params, stage.seed);
-    match stage.kind {
-        "sample.metropolis" => {
-            Ok(Artifact::Samples(classical::run_metropolis(disorder_input(inputs)?, params, seed, observer)?))
-        }
-        "sample.parallel-tempering" => {
-            Ok(Artifact::Samples(classical::run_tempering(disorder_input(inputs)?, params, seed, observer)?))
-        }
-        "sample.langevin" => {
-            Ok(Artifact::Samples(classical::run_langevin(disorder_input(inputs)?, params, seed, observer)?))
-        }
-        "sample.diffusion" => {
-            Ok(Artifact::Samples(generative::run_diffusion(disorder_input(inputs)?, params, seed, observer)?))
-        }
-        "sample.flow" => Ok(Artifact::Samples(generative::run_flow(disorder_input(inputs)?, params, seed, observer)?)),
-        "sample.autoregressive" => {
-            Ok(Artifact::Samples(generative::run_autoregressive(disorder_input(inputs)?, params, seed, observer)?))
-        }
-        "eval.denoiser-path" => {
-            Ok(Artifact::DenoiserPath(generative::run_denoiser_path(disorder_input(inputs)?, params, seed, observer)?))
-        }
-        "eval.compare" => {
-            let d = disorder_input(inputs)?;
-            let samples: Vec<(String, samples::Samples)> = inputs[1..]
-                .iter()
-                .zip(&stage.input_names[1..])
-                .filter_map(|(a, name)| match a {
-                    Artifact::Samples(s) => Some((name.clone(), s.clone())),
-                    _ => None,
-                })
-                .collect();
-            Ok(Artifact::Comparison(compare::compare(d, &samples, observer)?))
-        }
-        "eval.aggregate" => {
-            let comparisons: Vec<compare::Comparison> = inputs
-                .iter()
-                .filter_map(|a| match a {
-                    Artifact::Comparison(c) => Some(c.clone()),
-                    _ => None,
-                })
-                .collect();
-            Ok(Artifact::Aggregate(compare::aggregate(&comparisons)?))
-        }
-        "disorder.spiked-matrix" | "disorder.spiked-tensor" | "disorder.sk" => {
-            let d = disorder::generate(stage.kind, &stage.params, stage.seed, observer)?;
-            Ok(Artifact::Disorder(d))
-        }
-        "theory.se-path" => Ok(Artifact::SePath(theory::se_path(&stage.params, observer)?)),
-        "theory.phase-diagram" => Ok(Artifact::PhaseDiagram(theory::phase_diagram(&stage.params, observer)?)),
-        "theory.landscape" => Ok(Artifact::Landscape(theory::landscape(&stage.params)?)),
-        other => bail!("kind `{other}` has no implementation in this build"),
     }
 }

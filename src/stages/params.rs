@@ -1,8 +1,124 @@
-//! Parameter declarations shared by several kinds (model parameters used by
-//! `disorder.*` and `theory.*` alike), so their names, ranges and docs agree.
+//! Typed parameters: each kind parses its canonical `Params` into a plain
+//! struct through `Args`, once at validation (as the kind's `check`) and again
+//! when it runs. Defaults come from the kind's spec, never from a literal here;
+//! a missing or wrong-typed value is an error, never a fallback; choices parse
+//! into enums (`Choice`) with an error for an unknown name. Also the parameter
+//! declarations several kinds share, so their names, ranges and docs agree.
 
-use crate::pipeline::schema::{Default, ParamKind, ParamProblem, ParamSpec};
-use crate::pipeline::Params;
+use crate::pipeline::schema::{Default, KindSpec, ParamKind, ParamProblem, ParamSpec};
+use crate::pipeline::{ParamValue, Params};
+
+/// A kind's parameters as a typed value.
+pub trait KindParams: Sized {
+    /// The spec the parameters belong to (names, defaults).
+    const KIND: &'static KindSpec;
+
+    fn parse(args: &Args) -> Result<Self, ParamProblem>;
+
+    fn from_params(params: &Params) -> Result<Self, ParamProblem> {
+        Self::parse(&Args { spec: Self::KIND, params })
+    }
+}
+
+/// A kind's `check`: its parameters parse (every cross-parameter rule lives in `parse`).
+pub fn check<P: KindParams>(params: &Params) -> Result<(), ParamProblem> {
+    P::from_params(params).map(|_| ())
+}
+
+/// A named choice parameter's values.
+pub trait Choice: Sized {
+    /// The accepted names, in the order the catalog lists them.
+    const NAMES: &'static [&'static str];
+    fn from_name(name: &str) -> Option<Self>;
+}
+
+/// Implements `Choice` for an enum from a table of names and values.
+macro_rules! choices {
+    ($ty:ty { $($name:literal => $value:expr),+ $(,)? }) => {
+        impl $crate::stages::params::Choice for $ty {
+            const NAMES: &'static [&'static str] = &[$($name),+];
+            fn from_name(name: &str) -> Option<Self> {
+                match name {
+                    $($name => Some($value),)+
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+pub(crate) use choices;
+
+/// Reads one stage's parameters by name against its kind's spec.
+pub struct Args<'a> {
+    pub spec: &'static KindSpec,
+    pub params: &'a Params,
+}
+
+pub fn problem(param: &'static str, message: impl Into<String>) -> ParamProblem {
+    ParamProblem { param: Some(param), message: message.into() }
+}
+
+impl Args<'_> {
+    /// The value given, else the spec's default; None when the spec has neither.
+    fn value(&self, name: &'static str) -> Result<Option<ParamValue>, ParamProblem> {
+        let Some(spec) = self.spec.param(name) else {
+            return Err(problem(name, format!("kind `{}` has no parameter `{name}`", self.spec.name)));
+        };
+        Ok(self.params.get(name).cloned().or_else(|| spec.default.value()))
+    }
+
+    fn required(&self, name: &'static str) -> Result<ParamValue, ParamProblem> {
+        self.value(name)?.ok_or_else(|| problem(name, format!("parameter `{name}` is missing")))
+    }
+
+    fn wrong(name: &'static str, expected: &str, found: &ParamValue) -> ParamProblem {
+        problem(name, format!("parameter `{name}`: expected {expected}, found {}", found.describe()))
+    }
+
+    pub fn int(&self, name: &'static str) -> Result<i64, ParamProblem> {
+        match self.required(name)? {
+            ParamValue::Int(v) => Ok(v),
+            other => Err(Self::wrong(name, "an integer", &other)),
+        }
+    }
+
+    /// A non-negative integer as a count.
+    pub fn count(&self, name: &'static str) -> Result<usize, ParamProblem> {
+        let v = self.int(name)?;
+        usize::try_from(v).map_err(|_| problem(name, format!("parameter `{name}` must be >= 0, found {v}")))
+    }
+
+    pub fn u64(&self, name: &'static str) -> Result<u64, ParamProblem> {
+        Ok(self.count(name)? as u64)
+    }
+
+    pub fn float(&self, name: &'static str) -> Result<f64, ParamProblem> {
+        self.opt_float(name)?.ok_or_else(|| problem(name, format!("parameter `{name}` is missing")))
+    }
+
+    /// A real parameter that may be absent (one of an `exactly_one_of` group).
+    pub fn opt_float(&self, name: &'static str) -> Result<Option<f64>, ParamProblem> {
+        match self.value(name)? {
+            None => Ok(None),
+            Some(ParamValue::Float(v)) => Ok(Some(v)),
+            Some(ParamValue::Int(v)) => Ok(Some(v as f64)),
+            Some(other) => Err(Self::wrong(name, "a number", &other)),
+        }
+    }
+
+    pub fn choice<T: Choice>(&self, name: &'static str) -> Result<T, ParamProblem> {
+        match self.required(name)? {
+            ParamValue::Str(s) => T::from_name(&s).ok_or_else(|| {
+                let names: Vec<String> = T::NAMES.iter().map(|n| format!("\"{n}\"")).collect();
+                problem(
+                    name,
+                    format!("parameter `{name}`: unknown value \"{s}\" (expected one of {})", names.join(", ")),
+                )
+            }),
+            other => Err(Self::wrong(name, "a name", &other)),
+        }
+    }
+}
 
 /// An integer parameter with a default.
 pub const fn int_param(
@@ -16,15 +132,25 @@ pub const fn int_param(
     ParamSpec { name, kind: int(min, max), default: Default::Int(default), unit, doc }
 }
 
-pub const POSITIVE: ParamKind = ParamKind::Float { min: 0.0, max: f64::INFINITY, min_open: true, max_open: true };
-
 pub const fn int(min: i64, max: i64) -> ParamKind {
     ParamKind::Int { min, max }
 }
 
+/// A real in `[min, max]`.
+pub const fn closed(min: f64, max: f64) -> ParamKind {
+    ParamKind::Float { min, max, min_open: false, max_open: false }
+}
+
+/// Temperatures, in units where the couplings are O(1): below 1e-3 every
+/// Boltzmann factor under- or overflows, above 1e3 the measure is the prior.
+pub const TEMPERATURE_RANGE: ParamKind = closed(1e-3, 1e3);
+
+/// Noise variances: `Delta = 2 T^2 / p` over the temperature range.
+pub const DELTA_RANGE: ParamKind = closed(1e-6, 1e6);
+
 pub const DELTA: ParamSpec = ParamSpec {
     name: "delta",
-    kind: POSITIVE,
+    kind: DELTA_RANGE,
     default: Default::None,
     unit: "noise variance",
     doc: "noise variance Delta of the observation (give this or `temperature`)",
@@ -32,7 +158,7 @@ pub const DELTA: ParamSpec = ParamSpec {
 
 pub const TEMPERATURE: ParamSpec = ParamSpec {
     name: "temperature",
-    kind: POSITIVE,
+    kind: TEMPERATURE_RANGE,
     default: Default::None,
     unit: "T",
     doc: "temperature T on the Nishimori line, Delta = 2 T^2 / p (give this or `delta`)",
@@ -40,7 +166,7 @@ pub const TEMPERATURE: ParamSpec = ParamSpec {
 
 pub const RHO: ParamSpec = ParamSpec {
     name: "rho",
-    kind: ParamKind::Float { min: 0.0, max: 1.0, min_open: true, max_open: false },
+    kind: ParamKind::Float { min: 1e-3, max: 1.0, min_open: false, max_open: false },
     default: Default::None,
     unit: "fraction",
     doc: "density of non-zero variables (sparse-rademacher prior only)",
@@ -54,31 +180,24 @@ pub const INSTANCE: ParamSpec = ParamSpec {
     doc: "disorder instance number: change it (or sweep it) for another draw",
 };
 
-/// `rho` is required by the sparse prior and meaningless for the others.
-pub fn check_rho(params: &Params) -> Result<(), ParamProblem> {
-    let sparse = params.str("prior") == Some("sparse-rademacher");
-    match (sparse, params.float("rho")) {
-        (true, None) => Err(ParamProblem {
-            param: Some("prior"),
-            message: "prior \"sparse-rademacher\" needs `rho` in (0, 1]".into(),
-        }),
-        (false, Some(_)) => Err(ParamProblem {
-            param: Some("rho"),
-            message: "`rho` applies only to prior \"sparse-rademacher\"".into(),
-        }),
-        _ => Ok(()),
+/// `rho` is required by the sparse prior and meaningless for the others:
+/// `Some(rho)` for the sparse prior, `None` otherwise.
+pub fn rho(args: &Args, sparse: bool) -> Result<Option<f64>, ParamProblem> {
+    if args.spec.param("rho").is_none() && !sparse {
+        return Ok(None);
+    }
+    match (sparse, args.opt_float("rho")?) {
+        (true, None) => Err(problem("prior", "prior \"sparse-rademacher\" needs `rho` in [0.001, 1]")),
+        (false, Some(_)) => Err(problem("rho", "`rho` applies only to prior \"sparse-rademacher\"")),
+        (_, rho) => Ok(rho),
     }
 }
 
-/// Delta from whichever of `delta` / `temperature` is given (validation ensures one is).
-pub fn delta_of(params: &Params, p: usize) -> f64 {
-    match params.float("delta") {
-        Some(delta) => delta,
-        None => crate::models::delta_from_temperature(p, params.float("temperature").unwrap_or(f64::NAN)),
+/// Delta from whichever of `delta` / `temperature` is given (exactly one, by the spec).
+pub fn delta(args: &Args, p: usize) -> Result<f64, ParamProblem> {
+    match (args.opt_float("delta")?, args.opt_float("temperature")?) {
+        (Some(delta), None) => Ok(delta),
+        (None, Some(t)) => Ok(crate::models::delta_from_temperature(p, t)),
+        _ => Err(problem("delta", "give exactly one of `delta`, `temperature`")),
     }
-}
-
-/// A required parameter that validation guarantees; a clear error otherwise.
-pub fn required_int(params: &Params, name: &str) -> anyhow::Result<i64> {
-    params.int(name).ok_or_else(|| anyhow::anyhow!("parameter `{name}` is missing"))
 }

@@ -1,62 +1,9 @@
-//! The `samples` artifact every sampler stage produces, whatever the
-//! algorithm: per chain (a Markov chain, or one generative trajectory) the
-//! recorded configurations and their energies per spin, plus the path traces
-//! generative samplers record. `eval.compare` reads only this.
+//! The `samples` artifact every sampler stage produces (`eval::samples`), and
+//! what `quench show` reports about it.
 
-use serde::{Deserialize, Serialize};
+pub use crate::eval::samples::{PathTrace, SampleChain, Samples};
 
 pub const OUTPUT: &str = "samples";
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SampleChain {
-    /// Recorded configurations, concatenated (`records x n`).
-    #[serde(with = "crate::models::f32_bytes")]
-    pub configurations: Vec<f32>,
-    /// Energy per spin of each record.
-    pub energy: Vec<f64>,
-    /// Fraction of accepted moves (Markov chains only).
-    pub acceptance: Option<f64>,
-}
-
-impl SampleChain {
-    pub fn records(&self, n: usize) -> impl Iterator<Item = &[f32]> {
-        self.configurations.chunks_exact(n.max(1))
-    }
-
-    pub fn last(&self, n: usize) -> Option<&[f32]> {
-        self.records(n).last()
-    }
-}
-
-/// A named series along a sampler's path (time or theta) averaged over trajectories.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PathTrace {
-    pub name: String,
-    pub x: Vec<f64>,
-    pub y: Vec<f64>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Samples {
-    /// The kind that produced them.
-    pub sampler: String,
-    pub n: usize,
-    /// True for Markov chains (autocorrelation, R-hat apply), false for
-    /// independent generative samples (one record per chain).
-    pub markov: bool,
-    pub chains: Vec<SampleChain>,
-    /// Sweep / step / time of each record (Markov chains).
-    pub record_at: Vec<f64>,
-    pub traces: Vec<PathTrace>,
-    /// Free-form facts about the run (e.g. AMP iterations, exchange rates).
-    pub notes: Vec<(String, f64)>,
-}
-
-impl Samples {
-    pub fn total_records(&self) -> usize {
-        self.chains.iter().map(|c| c.energy.len()).sum()
-    }
-}
 
 pub fn summary(s: &Samples) -> serde_json::Value {
     let energies: Vec<f64> = s.chains.iter().flat_map(|c| c.energy.iter().copied()).collect();

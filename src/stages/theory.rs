@@ -2,14 +2,37 @@
 //! free-entropy landscapes, adapted from `theory` to the engine. Model
 //! parameters share their names with the `disorder.*` kinds.
 
-use anyhow::{anyhow, bail, Result};
+use anyhow::Result;
 use serde_json::json;
 
-use super::params::{self as p, check_rho};
+use super::params::{self as p, choices, problem, Args, Choice, KindParams};
+use super::{Artifact, Kind, StageRun};
 use crate::observe::Observer;
 use crate::pipeline::schema::{Default, KindSpec, ParamKind, ParamProblem, ParamSpec};
-use crate::pipeline::Params;
 use crate::theory::{self, Landscape, Model, Path, PhaseDiagram, PhaseDiagramSpec, Prior, SePath};
+
+/// Which model the theory describes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum ModelName {
+    SpikedMatrix,
+    SpikedTensor,
+}
+
+/// The prior as named in pipeline files (`rho` is a separate parameter).
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum PriorName {
+    Rademacher,
+    SparseRademacher,
+    Spherical,
+}
+
+choices!(ModelName { "spiked-matrix" => ModelName::SpikedMatrix, "spiked-tensor" => ModelName::SpikedTensor });
+choices!(PriorName {
+    "rademacher" => PriorName::Rademacher,
+    "sparse-rademacher" => PriorName::SparseRademacher,
+    "spherical" => PriorName::Spherical,
+});
+choices!(Path { "diffusion" => Path::Diffusion, "decimation" => Path::Decimation });
 
 pub const SE_PATH_OUTPUT: &str = "se-path";
 pub const DIAGRAM_OUTPUT: &str = "phase-diagram";
@@ -17,14 +40,14 @@ pub const LANDSCAPE_OUTPUT: &str = "landscape";
 
 const MODEL: ParamSpec = ParamSpec {
     name: "model",
-    kind: ParamKind::Choice(&["spiked-matrix", "spiked-tensor"]),
+    kind: ParamKind::Choice(ModelName::NAMES),
     default: Default::Required,
     unit: "",
     doc: "spiked-matrix (p = 2) or spiked-tensor (order `p`)",
 };
 const PRIOR: ParamSpec = ParamSpec {
     name: "prior",
-    kind: ParamKind::Choice(&["rademacher", "sparse-rademacher", "spherical"]),
+    kind: ParamKind::Choice(PriorName::NAMES),
     default: Default::Str("rademacher"),
     unit: "",
     doc: "prior of the signal (spherical: the Gaussian channel of the sphere)",
@@ -38,214 +61,257 @@ const ORDER: ParamSpec = ParamSpec {
 };
 const PATH: ParamSpec = ParamSpec {
     name: "path",
-    kind: ParamKind::Choice(&["diffusion", "decimation"]),
+    kind: ParamKind::Choice(Path::NAMES),
     default: Default::Str("diffusion"),
     unit: "",
     doc: "diffusion / flow (t = gamma^2) or autoregressive decimation (t = theta)",
 };
-const NON_NEGATIVE: ParamKind = ParamKind::Float { min: 0.0, max: f64::INFINITY, min_open: false, max_open: true };
+/// Path values: gamma^2 past 1e6 is the end of any path.
+const NON_NEGATIVE: ParamKind = p::closed(0.0, 1e6);
 const fn t_param(name: &'static str, default: f64, doc: &'static str) -> ParamSpec {
     ParamSpec { name, kind: NON_NEGATIVE, default: Default::Float(default), unit: "gamma^2 or theta", doc }
 }
 const fn points(name: &'static str, default: i64, doc: &'static str) -> ParamSpec {
     p::int_param(name, 2, 5000, default, "points", doc)
 }
-const fn range_end(name: &'static str, unit: &'static str, doc: &'static str) -> ParamSpec {
-    ParamSpec { name, kind: p::POSITIVE, default: Default::None, unit, doc }
+const fn range_end(name: &'static str, kind: ParamKind, unit: &'static str, doc: &'static str) -> ParamSpec {
+    ParamSpec { name, kind, default: Default::None, unit, doc }
 }
 
-pub const SE_PATH: KindSpec = KindSpec {
-    name: "theory.se-path",
-    version: 1,
-    summary: "state evolution along the diffusion or decimation path: both branches, free entropies, spinodals, first-order point",
-    output: SE_PATH_OUTPUT,
-    inputs: &[],
-    params: &[
-        MODEL,
-        PRIOR,
-        p::RHO,
-        ORDER,
-        p::DELTA,
-        p::TEMPERATURE,
-        PATH,
-        t_param("t_min", 0.0, "first path value"),
-        t_param("t_max", 1.0, "last path value (theta <= 1)"),
-        points("t_points", 201, "path values"),
-    ],
-    exactly_one_of: &[&["delta", "temperature"]],
-    check: check_se_path,
+pub const SE_PATH: Kind = Kind {
+    spec: KindSpec {
+        name: "theory.se-path",
+        version: 1,
+        summary: "state evolution along the diffusion or decimation path: both branches, free entropies, spinodals, first-order point",
+        output: SE_PATH_OUTPUT,
+        inputs: &[],
+        params: &[
+            MODEL,
+            PRIOR,
+            p::RHO,
+            ORDER,
+            p::DELTA,
+            p::TEMPERATURE,
+            PATH,
+            t_param("t_min", 0.0, "first path value"),
+            t_param("t_max", 1.0, "last path value (theta <= 1)"),
+            points("t_points", 201, "path values"),
+        ],
+        exactly_one_of: &[&["delta", "temperature"]],
+        check: p::check::<SePathParams>,
+    },
+    run: run_se_path,
+    model: None,
+    input_model: None,
+    example: "[stage.this]\nkind = \"theory.se-path\"\nmodel = \"spiked-tensor\"\ntemperature = 0.71\nt_max = 0.5\nt_points = 5\n",
 };
 
-pub const PHASE_DIAGRAM: KindSpec = KindSpec {
-    name: "theory.phase-diagram",
-    version: 1,
-    summary: "phase diagram on (delta or temperature) x path: spinodals, first-order line, end point, Delta_d, Delta_K, delta_m grid",
-    output: DIAGRAM_OUTPUT,
-    inputs: &[],
-    params: &[
-        MODEL,
-        PRIOR,
-        p::RHO,
-        ORDER,
-        PATH,
-        range_end("delta_min", "noise variance", "smallest Delta (or give temperature_min)"),
-        range_end("delta_max", "noise variance", "largest Delta (or give temperature_max)"),
-        range_end("temperature_min", "T", "smallest T (the grid is uniform in Delta)"),
-        range_end("temperature_max", "T", "largest T"),
-        points("delta_points", 200, "Delta values"),
-        t_param("t_min", 0.0, "first path value"),
-        t_param("t_max", 1.0, "last path value"),
-        points("t_points", 200, "path values"),
-    ],
-    exactly_one_of: &[&["delta_min", "temperature_min"], &["delta_max", "temperature_max"]],
-    check: check_diagram,
+pub const PHASE_DIAGRAM: Kind = Kind {
+    spec: KindSpec {
+        name: "theory.phase-diagram",
+        version: 1,
+        summary: "phase diagram on (delta or temperature) x path: spinodals, first-order line, end point, Delta_d, Delta_K, delta_m grid",
+        output: DIAGRAM_OUTPUT,
+        inputs: &[],
+        params: &[
+            MODEL,
+            PRIOR,
+            p::RHO,
+            ORDER,
+            PATH,
+            range_end("delta_min", p::DELTA_RANGE, "noise variance", "smallest Delta (or give temperature_min)"),
+            range_end("delta_max", p::DELTA_RANGE, "noise variance", "largest Delta (or give temperature_max)"),
+            range_end("temperature_min", p::TEMPERATURE_RANGE, "T", "smallest T (the grid is uniform in Delta)"),
+            range_end("temperature_max", p::TEMPERATURE_RANGE, "T", "largest T"),
+            points("delta_points", 200, "Delta values"),
+            t_param("t_min", 0.0, "first path value"),
+            t_param("t_max", 1.0, "last path value"),
+            points("t_points", 200, "path values"),
+        ],
+        exactly_one_of: &[&["delta_min", "temperature_min"], &["delta_max", "temperature_max"]],
+        check: p::check::<DiagramParams>,
+    },
+    run: run_phase_diagram,
+    model: None,
+    input_model: None,
+    example: "[stage.this]\nkind = \"theory.phase-diagram\"\nmodel = \"spiked-tensor\"\ntemperature_min = 0.6\ntemperature_max = 0.8\ndelta_points = 3\nt_max = 0.5\nt_points = 3\n",
 };
 
-pub const LANDSCAPE: KindSpec = KindSpec {
-    name: "theory.landscape",
-    version: 1,
-    summary: "replica-symmetric free entropy Phi(m) at one (model, delta, path, t) point",
-    output: LANDSCAPE_OUTPUT,
-    inputs: &[],
-    params: &[
-        MODEL,
-        PRIOR,
-        p::RHO,
-        ORDER,
-        p::DELTA,
-        p::TEMPERATURE,
-        PATH,
-        t_param("t", 0.0, "path value"),
-        points("m_points", 401, "overlap values from 0 to E[x^2]"),
-    ],
-    exactly_one_of: &[&["delta", "temperature"]],
-    check: check_model,
+pub const LANDSCAPE: Kind = Kind {
+    spec: KindSpec {
+        name: "theory.landscape",
+        version: 1,
+        summary: "replica-symmetric free entropy Phi(m) at one (model, delta, path, t) point",
+        output: LANDSCAPE_OUTPUT,
+        inputs: &[],
+        params: &[
+            MODEL,
+            PRIOR,
+            p::RHO,
+            ORDER,
+            p::DELTA,
+            p::TEMPERATURE,
+            PATH,
+            t_param("t", 0.0, "path value"),
+            points("m_points", 401, "overlap values from 0 to E[x^2]"),
+        ],
+        exactly_one_of: &[&["delta", "temperature"]],
+        check: p::check::<LandscapeParams>,
+    },
+    run: run_landscape,
+    model: None,
+    input_model: None,
+    example: "[stage.this]\nkind = \"theory.landscape\"\nmodel = \"spiked-matrix\"\nprior = \"sparse-rademacher\"\nrho = 0.3\ndelta = 0.05\nm_points = 5\n",
 };
 
-fn problem(param: &'static str, message: impl Into<String>) -> ParamProblem {
-    ParamProblem { param: Some(param), message: message.into() }
+/// Order and prior of the model (the noise comes separately: one value or a range).
+struct ModelArgs {
+    p: u32,
+    prior: Prior,
 }
 
-fn check_model(params: &Params) -> Result<(), ParamProblem> {
-    check_rho(params)?;
-    if params.str("path") == Some("decimation") && params.float("t").is_some_and(|t| t > 1.0) {
-        return Err(problem("t", "theta is a fraction: t <= 1 on the decimation path"));
+impl ModelArgs {
+    fn parse(args: &Args) -> Result<ModelArgs, ParamProblem> {
+        let p = match args.choice("model")? {
+            ModelName::SpikedMatrix => 2,
+            ModelName::SpikedTensor => args.count("p")? as u32,
+        };
+        let name: PriorName = args.choice("prior")?;
+        let rho = p::rho(args, name == PriorName::SparseRademacher)?;
+        let prior = match (name, rho) {
+            (PriorName::Rademacher, _) => Prior::Rademacher,
+            (PriorName::Spherical, _) => Prior::Gaussian,
+            (PriorName::SparseRademacher, Some(rho)) => Prior::SparseRademacher { rho },
+            (PriorName::SparseRademacher, None) => {
+                return Err(problem("rho", "prior \"sparse-rademacher\" needs `rho`"))
+            }
+        };
+        Ok(ModelArgs { p, prior })
     }
-    Ok(())
+
+    /// The model at the given `delta` / `temperature` (exactly one given).
+    fn model(&self, args: &Args) -> Result<Model, ParamProblem> {
+        let delta = match (args.opt_float("delta")?, args.opt_float("temperature")?) {
+            (Some(delta), None) => delta,
+            (None, Some(t)) => theory::delta_from_temperature(self.p, t),
+            _ => return Err(problem("delta", "give exactly one of `delta`, `temperature`")),
+        };
+        Model::new(self.p, self.prior, delta).map_err(|e| problem("delta", e.to_string()))
+    }
 }
 
-fn check_t_range(params: &Params) -> Result<(), ParamProblem> {
-    let (lo, hi) = (params.float("t_min").unwrap_or(0.0), params.float("t_max").unwrap_or(1.0));
+/// A path grid `[t_min, t_max]`; theta is a fraction on the decimation path.
+fn t_range(args: &Args, path: Path) -> Result<(f64, f64), ParamProblem> {
+    let (lo, hi) = (args.float("t_min")?, args.float("t_max")?);
     if lo >= hi {
         return Err(problem("t_max", format!("t_max ({hi}) must exceed t_min ({lo})")));
     }
-    if params.str("path") == Some("decimation") && hi > 1.0 {
+    if path == Path::Decimation && hi > 1.0 {
         return Err(problem("t_max", "theta is a fraction: t_max <= 1 on the decimation path"));
     }
-    Ok(())
+    Ok((lo, hi))
 }
 
-fn check_se_path(params: &Params) -> Result<(), ParamProblem> {
-    check_model(params)?;
-    check_t_range(params)
+struct SePathParams {
+    model: Model,
+    path: Path,
+    grid: Vec<f64>,
 }
 
-fn check_diagram(params: &Params) -> Result<(), ParamProblem> {
-    check_rho(params)?;
-    check_t_range(params)?;
-    let by_delta = params.float("delta_min").is_some();
-    if by_delta != params.float("delta_max").is_some() {
-        return Err(problem(
-            "delta_min",
-            "give the range in one unit: delta_min with delta_max, or temperature_min with temperature_max",
-        ));
-    }
-    let (lo, hi) = if by_delta { ("delta_min", "delta_max") } else { ("temperature_min", "temperature_max") };
-    if params.float(lo) >= params.float(hi) {
-        return Err(problem(hi, format!("`{hi}` must exceed `{lo}`")));
-    }
-    Ok(())
-}
-
-fn order(params: &Params) -> u32 {
-    match params.str("model") {
-        Some("spiked-matrix") => 2,
-        _ => params.int("p").unwrap_or(3) as u32,
+impl KindParams for SePathParams {
+    const KIND: &'static KindSpec = &SE_PATH.spec;
+    fn parse(args: &Args) -> Result<Self, ParamProblem> {
+        let model = ModelArgs::parse(args)?.model(args)?;
+        let path: Path = args.choice("path")?;
+        let (lo, hi) = t_range(args, path)?;
+        Ok(SePathParams { model, path, grid: theory::linspace(lo, hi, args.count("t_points")?) })
     }
 }
 
-fn prior(params: &Params) -> Prior {
-    match params.str("prior") {
-        Some("sparse-rademacher") => Prior::SparseRademacher { rho: params.float("rho").unwrap_or(1.0) },
-        Some("spherical") => Prior::Gaussian,
-        _ => Prior::Rademacher,
-    }
-}
+struct DiagramParams(PhaseDiagramSpec);
 
-fn path(params: &Params) -> Path {
-    if params.str("path") == Some("decimation") {
-        Path::Decimation
-    } else {
-        Path::Diffusion
-    }
-}
-
-fn model(params: &Params) -> Result<Model> {
-    let p = order(params);
-    let delta = match params.float("delta") {
-        Some(d) => d,
-        None => theory::delta_from_temperature(p, params.float("temperature").ok_or_else(|| anyhow!("no delta"))?),
-    };
-    Ok(Model::new(p, prior(params), delta)?)
-}
-
-pub fn se_path(params: &Params, observer: &dyn Observer) -> Result<SePath> {
-    let model = model(params)?;
-    let grid = theory::linspace(
-        params.float("t_min").unwrap_or(0.0),
-        params.float("t_max").unwrap_or(1.0),
-        params.int("t_points").unwrap_or(201) as usize,
-    );
-    observer.progress(0, 1);
-    let result = theory::se_path(&model, path(params), &grid)?;
-    for point in &result.points {
-        observer.trace("m_uninf", point.t, point.m_uninf);
-        observer.trace("m_inf", point.t, point.m_inf);
-    }
-    observer.progress(1, 1);
-    Ok(result)
-}
-
-pub fn phase_diagram(params: &Params, observer: &dyn Observer) -> Result<PhaseDiagram> {
-    let p = order(params);
-    let delta_of = |d: &str, t: &str| -> Result<f64> {
-        match (params.float(d), params.float(t)) {
-            (Some(delta), _) => Ok(delta),
-            (None, Some(temp)) => Ok(theory::delta_from_temperature(p, temp)),
-            _ => bail!("neither `{d}` nor `{t}` given"),
+impl KindParams for DiagramParams {
+    const KIND: &'static KindSpec = &PHASE_DIAGRAM.spec;
+    fn parse(args: &Args) -> Result<Self, ParamProblem> {
+        let ModelArgs { p, prior } = ModelArgs::parse(args)?;
+        let path: Path = args.choice("path")?;
+        let (t_min, t_max) = t_range(args, path)?;
+        let by_delta = args.opt_float("delta_min")?.is_some();
+        if by_delta != args.opt_float("delta_max")?.is_some() {
+            return Err(problem(
+                "delta_min",
+                "give the range in one unit: delta_min with delta_max, or temperature_min with temperature_max",
+            ));
         }
-    };
-    let spec = PhaseDiagramSpec {
-        p,
-        prior: prior(params),
-        path: path(params),
-        delta_min: delta_of("delta_min", "temperature_min")?,
-        delta_max: delta_of("delta_max", "temperature_max")?,
-        delta_points: params.int("delta_points").unwrap_or(200) as usize,
-        t_min: params.float("t_min").unwrap_or(0.0),
-        t_max: params.float("t_max").unwrap_or(1.0),
-        t_points: params.int("t_points").unwrap_or(200) as usize,
-    };
+        let (lo, hi) = if by_delta { ("delta_min", "delta_max") } else { ("temperature_min", "temperature_max") };
+        let (low, high) = (args.float(lo)?, args.float(hi)?);
+        if low >= high {
+            return Err(problem(hi, format!("`{hi}` must exceed `{lo}`")));
+        }
+        let delta = |v: f64| if by_delta { v } else { theory::delta_from_temperature(p, v) };
+        Ok(DiagramParams(PhaseDiagramSpec {
+            p,
+            prior,
+            path,
+            delta_min: delta(low),
+            delta_max: delta(high),
+            delta_points: args.count("delta_points")?,
+            t_min,
+            t_max,
+            t_points: args.count("t_points")?,
+        }))
+    }
+}
+
+struct LandscapeParams {
+    model: Model,
+    path: Path,
+    t: f64,
+    m_points: usize,
+}
+
+impl KindParams for LandscapeParams {
+    const KIND: &'static KindSpec = &LANDSCAPE.spec;
+    fn parse(args: &Args) -> Result<Self, ParamProblem> {
+        let model = ModelArgs::parse(args)?.model(args)?;
+        let (path, t) = (args.choice("path")?, args.float("t")?);
+        if path == Path::Decimation && t > 1.0 {
+            return Err(problem("t", "theta is a fraction: t <= 1 on the decimation path"));
+        }
+        Ok(LandscapeParams { model, path, t, m_points: args.count("m_points")? })
+    }
+}
+
+fn run_se_path(run: &StageRun) -> Result<Artifact> {
+    let p: SePathParams = run.params()?;
+    run.observer.progress(0, 1);
+    let result = theory::se_path(&p.model, p.path, &p.grid)?;
+    for point in &result.points {
+        run.observer.trace("m_uninf", point.t, point.m_uninf);
+        run.observer.trace("m_inf", point.t, point.m_inf);
+    }
+    run.observer.progress(1, 1);
+    Ok(Artifact::SePath(result))
+}
+
+fn run_phase_diagram(run: &StageRun) -> Result<Artifact> {
+    let DiagramParams(spec) = run.params()?;
     let progress = |done: usize, total: usize| {
-        observer.progress(done as u64, total as u64);
-        !observer.cancelled()
+        run.observer.progress(done as u64, total as u64);
+        !run.observer.cancelled()
     };
     let diagram = theory::phase_diagram(&spec, &progress).map_err(|e| match e {
         theory::TheoryError::Cancelled => anyhow::Error::new(crate::observe::Cancelled),
         other => other.into(),
     })?;
-    emit_diagram_traces(&diagram, observer);
-    Ok(diagram)
+    emit_diagram_traces(&diagram, run.observer);
+    Ok(Artifact::PhaseDiagram(diagram))
+}
+
+fn run_landscape(run: &StageRun) -> Result<Artifact> {
+    let p: LandscapeParams = run.params()?;
+    let m = theory::linspace(0.0, p.model.e0(), p.m_points);
+    Ok(Artifact::Landscape(theory::landscape(&p.model, p.path, p.t, &m)?))
 }
 
 /// The diagram's lines as trace series (x = T, y = t) for the TUI's canvas.
@@ -265,23 +331,6 @@ fn emit_diagram_traces(d: &PhaseDiagram, observer: &dyn Observer) {
     if let Some(tk) = d.statics.temperature_k {
         observer.trace("diagram/T_K", tk, 0.0);
     }
-}
-
-pub fn landscape(params: &Params) -> Result<Landscape> {
-    let model = model(params)?;
-    let n = params.int("m_points").unwrap_or(401) as usize;
-    let m = theory::linspace(0.0, model.e0(), n);
-    Ok(theory::landscape(&model, path(params), params.float("t").unwrap_or(0.0), &m)?)
-}
-
-/// The state-evolution model of a disorder instance (the sphere's SE is the Gaussian channel).
-pub fn se_model_of(d: &crate::models::Disorder) -> Option<Model> {
-    let prior = match d.prior {
-        crate::models::Prior::Rademacher => Prior::Rademacher,
-        crate::models::Prior::SparseRademacher { rho } => Prior::SparseRademacher { rho },
-        crate::models::Prior::Spherical => Prior::Gaussian,
-    };
-    Model::new(d.p as u32, prior, d.delta).ok()
 }
 
 fn opt(v: Option<f64>) -> serde_json::Value {
