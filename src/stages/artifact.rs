@@ -16,6 +16,10 @@ use crate::models::Disorder;
 use crate::report::export::Table;
 use crate::report::{table, table_data};
 use crate::theory::{Landscape, PhaseDiagram, SePath};
+use crate::eval::bicoloring::BicoloringComparison;
+use crate::models::bicoloring::Bicoloring;
+use crate::theory::popdyn_path::{PopDiagram, PopPath};
+use super::bicoloring as sparse;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[allow(clippy::large_enum_variant)] // one artifact at a time; boxing buys nothing
@@ -28,6 +32,11 @@ pub enum Artifact {
     SePath(SePath),
     PhaseDiagram(PhaseDiagram),
     Landscape(Landscape),
+    /// A bicoloring hypergraph (type `disorder`: samplers and compare take it).
+    Bicoloring(Bicoloring),
+    BicoloringPath(PopPath),
+    BicoloringDiagram(PopDiagram),
+    BicoloringComparison(BicoloringComparison),
 }
 
 impl Artifact {
@@ -42,6 +51,10 @@ impl Artifact {
             Artifact::SePath(_) => kinds::SE_PATH_OUTPUT,
             Artifact::PhaseDiagram(_) => kinds::DIAGRAM_OUTPUT,
             Artifact::Landscape(_) => kinds::LANDSCAPE_OUTPUT,
+            Artifact::Bicoloring(_) => super::disorder::OUTPUT,
+            Artifact::BicoloringPath(_) => sparse::PATH_OUTPUT,
+            Artifact::BicoloringDiagram(_) => sparse::DIAGRAM_OUTPUT,
+            Artifact::BicoloringComparison(_) => compare::COMPARISON,
         }
     }
 
@@ -63,6 +76,10 @@ impl Artifact {
             Artifact::SePath(s) => kinds::se_path_summary(s),
             Artifact::PhaseDiagram(d) => kinds::diagram_summary(d),
             Artifact::Landscape(l) => kinds::landscape_summary(l),
+            Artifact::Bicoloring(g) => sparse::disorder_summary(g),
+            Artifact::BicoloringPath(p) => sparse::path_summary(p),
+            Artifact::BicoloringDiagram(d) => sparse::diagram_summary(d),
+            Artifact::BicoloringComparison(c) => sparse::comparison_summary(c),
         }
     }
 
@@ -118,6 +135,18 @@ impl Artifact {
                 check.one("t", l.t);
                 check.all("m", l.m.iter().copied());
             }
+            Artifact::Bicoloring(g) => check.one("alpha", g.alpha),
+            Artifact::BicoloringPath(p) => {
+                check.all("m", p.points.iter().flat_map(|q| [q.m_uninf.mean, q.m_inf.mean]));
+                check.all("phi", p.points.iter().flat_map(|q| [q.phi_uninf.mean, q.phi_inf.mean]));
+            }
+            Artifact::BicoloringDiagram(d) => check.all("delta_m", d.rows.iter().flat_map(|r| r.delta_m.iter().copied())),
+            Artifact::BicoloringComparison(c) => {
+                for r in &c.rows {
+                    check.one(&format!("violated fraction of `{}`", r.stage), r.violated_mean);
+                    check.all(&format!("overlap of `{}`", r.stage), r.overlap_planted_mean);
+                }
+            }
         }
         check.result()
     }
@@ -127,6 +156,7 @@ impl Artifact {
         match self {
             Artifact::Comparison(c) => Some(table::comparison_table(c)),
             Artifact::Aggregate(a) => Some(table::aggregate_table(a)),
+            Artifact::BicoloringComparison(c) => Some(sparse::comparison_table(c)),
             _ => None,
         }
     }
@@ -142,6 +172,10 @@ impl Artifact {
             Artifact::SePath(s) => vec![table_data::se_path(s)],
             Artifact::PhaseDiagram(d) => table_data::diagram(d),
             Artifact::Landscape(l) => vec![table_data::landscape(l)],
+            Artifact::Bicoloring(g) => sparse::disorder_tables(g),
+            Artifact::BicoloringPath(p) => vec![sparse::path_table(p)],
+            Artifact::BicoloringDiagram(d) => sparse::diagram_tables(d),
+            Artifact::BicoloringComparison(c) => sparse::comparison_tables(c),
         }
     }
 }

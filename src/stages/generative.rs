@@ -27,9 +27,10 @@ pub(super) const DISORDER_INPUT: &[InputSlot] = &[InputSlot { accepts: &[super::
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Denoiser {
     Amp,
+    Bp,
 }
 
-choices!(Denoiser { "amp" => Denoiser::Amp });
+choices!(Denoiser { "amp" => Denoiser::Amp, "bp" => Denoiser::Bp });
 choices!(Precision { "f32" => Precision::F32, "f64" => Precision::F64 });
 choices!(Order { "random" => Order::Random, "natural" => Order::Natural });
 
@@ -58,7 +59,7 @@ const DENOISER: ParamSpec = ParamSpec {
     kind: ParamKind::Choice(Denoiser::NAMES),
     default: Default::Str("amp"),
     unit: "",
-    doc: "posterior-mean estimator (AMP with Onsager term)",
+    doc: "posterior-mean estimator: amp = the model's message passing (AMP with Onsager term; BP on a bicoloring hypergraph), bp = belief propagation (bicoloring only)",
 };
 pub(super) const PRECISION: ParamSpec = ParamSpec {
     name: "precision",
@@ -228,7 +229,8 @@ struct Trajectories {
 
 impl Trajectories {
     fn parse(args: &Args) -> Result<Trajectories, ParamProblem> {
-        let Denoiser::Amp = args.choice("denoiser")?;
+        // "bp" runs only on a bicoloring disorder (see `stages::bicoloring`).
+        let (Denoiser::Amp | Denoiser::Bp) = args.choice("denoiser")?;
         Ok(Trajectories { samples: args.count("samples")?, batch: args.count("batch")?, amp: AmpArgs::parse(args)? })
     }
 }
@@ -356,6 +358,10 @@ fn to_samples(kind: &str, d: &Disorder, run: &SamplerRun, mut traces: Vec<PathTr
 }
 
 fn run_diffusion(run: &StageRun) -> Result<Artifact> {
+    if let Some(g) = super::bicoloring::input(run) {
+        return super::bicoloring::diffusion(run, g);
+    }
+    super::bicoloring::refuse_bp_on_dense(run)?;
     let (d, p) = (run.disorder()?, run.params::<DiffusionParams>()?);
     let se = emit_se(d, theory::Path::Diffusion, &p.schedule.times(), run.observer);
     let sampler = StochasticLocalization {
@@ -369,6 +375,10 @@ fn run_diffusion(run: &StageRun) -> Result<Artifact> {
 }
 
 fn run_flow(run: &StageRun) -> Result<Artifact> {
+    if let Some(g) = super::bicoloring::input(run) {
+        return super::bicoloring::flow(run, g);
+    }
+    super::bicoloring::refuse_bp_on_dense(run)?;
     let (d, p) = (run.disorder()?, run.params::<FlowParams>()?);
     let gamma2: Vec<f64> = p.schedule.grid().iter().map(|&s| crate::samplers::flow::gamma2(s)).collect();
     let se = emit_se(d, theory::Path::Diffusion, &gamma2, run.observer);
@@ -384,6 +394,10 @@ fn run_flow(run: &StageRun) -> Result<Artifact> {
 }
 
 fn run_autoregressive(run: &StageRun) -> Result<Artifact> {
+    if let Some(g) = super::bicoloring::input(run) {
+        return super::bicoloring::autoregressive(run, g);
+    }
+    super::bicoloring::refuse_bp_on_dense(run)?;
     let (d, p) = (run.disorder()?, run.params::<AutoregressiveParams>()?);
     let thetas: Vec<f64> = (0..=d.n).step_by(p.block).map(|k| k as f64 / d.n as f64).collect();
     let se = emit_se(d, theory::Path::Decimation, &thetas, run.observer);

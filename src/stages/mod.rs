@@ -19,6 +19,7 @@
 //!    set `input_model` if it only accepts some disorder models.
 
 pub mod artifact;
+mod bicoloring;
 mod classical;
 pub mod compare;
 mod denoiser_path;
@@ -105,6 +106,9 @@ pub static REGISTRY: Registry = Registry(&[
     theory::SE_PATH,
     theory::PHASE_DIAGRAM,
     theory::LANDSCAPE,
+    bicoloring::DISORDER,
+    bicoloring::PATH_KIND,
+    bicoloring::DIAGRAM_KIND,
 ]);
 
 /// The registry as the catalog validation reads (`Pipeline::load(path, CATALOG)`).
