@@ -23,7 +23,7 @@ fn pool(threads: usize) -> rayon::ThreadPool {
 
 fn bp_rate(n: usize, threads: usize) {
     let g = Bicoloring::generate(n, 5, 9.0, true, 1, &Silent).unwrap().unwrap();
-    let bp = Bp::new(&g, BpParams { damping: 0.0, tol: 0.0, max_iterations: 1 });
+    let bp = Bp::new(&g, BpParams { damping: 0.0, tol: 0.0, max_iterations: 0 });
     let y: Vec<f64> = g.planted_f64().unwrap().iter().map(|s| 0.2 * s).collect();
     pool(threads).install(|| {
         let mut state = bp.uninformed();
@@ -33,6 +33,7 @@ fn bp_rate(n: usize, threads: usize) {
         for _ in 0..sweeps {
             bp.step(&mut state);
         }
+        bp.iterate(&mut state);
         let secs = start.elapsed().as_secs_f64();
         println!(
             "bp n={n} threads={threads}: {:.3e} hyperedge updates/s ({:.1} ms per sweep)",
