@@ -241,7 +241,7 @@ fn schedule(graph: &Bicoloring) -> (Vec<u32>, Vec<usize>) {
     let mut used = vec![0u64; graph.n * words];
     let mut color = vec![0u32; graph.m()];
     let mut counts: Vec<usize> = Vec::new();
-    for a in 0..graph.m() {
+    for (a, color_of_a) in color.iter_mut().enumerate() {
         let members = graph.edge(a);
         let c = (0..words)
             .find_map(|w| {
@@ -252,7 +252,7 @@ fn schedule(graph: &Bicoloring) -> (Vec<u32>, Vec<usize>) {
         for &v in members {
             used[v as usize * words + c / 64] |= 1 << (c % 64);
         }
-        color[a] = c as u32;
+        *color_of_a = c as u32;
         if counts.len() <= c {
             counts.resize(c + 1, 0);
         }
@@ -264,8 +264,8 @@ fn schedule(graph: &Bicoloring) -> (Vec<u32>, Vec<usize>) {
     }
     let mut fill = groups.clone();
     let mut order = vec![0u32; graph.m()];
-    for a in 0..graph.m() {
-        let c = color[a] as usize;
+    for (a, &c) in color.iter().enumerate() {
+        let c = c as usize;
         order[fill[c]] = a as u32;
         fill[c] += 1;
     }

@@ -1,3 +1,5 @@
+#![allow(clippy::needless_range_loop)] // vertex ids index several arrays at once
+
 use rand::Rng as _;
 
 use super::*;

@@ -78,7 +78,7 @@ impl TryFrom<Stored> for Bicoloring {
 
     fn try_from(s: Stored) -> Result<Bicoloring, BicoloringError> {
         let corrupt = |what: String| Err(BicoloringError::Corrupt(what));
-        if !(K_RANGE.0..=K_RANGE.1).contains(&s.k) || s.edges.len() % s.k != 0 {
+        if !(K_RANGE.0..=K_RANGE.1).contains(&s.k) || !s.edges.len().is_multiple_of(s.k) {
             return corrupt(format!("k = {} with {} slots", s.k, s.edges.len()));
         }
         if s.n > u32::MAX as usize || s.edges.iter().any(|&v| v as usize >= s.n) {

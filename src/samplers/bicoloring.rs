@@ -75,12 +75,12 @@ pub fn run(
             let mut chain = Chain::start(graph, params.init, &mut rng);
             let (mut records, mut violated, mut accepted) = (Vec::new(), Vec::new(), 0u64);
             for sweep in 1..=total {
-                if sweep % 16 == 0 {
+                if sweep.is_multiple_of(16) {
                     observer.checkpoint()?;
                     observer.progress(done.fetch_add(16, Ordering::Relaxed) + 16, work);
                 }
                 accepted += chain.sweep(graph, params.beta, &mut rng);
-                if sweep > params.burn_in && (sweep - params.burn_in) % params.record_every == 0 {
+                if sweep > params.burn_in && (sweep - params.burn_in).is_multiple_of(params.record_every) {
                     records.push(chain.x.clone());
                     violated.push(chain.violated);
                 }
@@ -91,7 +91,7 @@ pub fn run(
         .collect::<Result<Vec<_>, Cancelled>>()
         .map_err(|_| "cancelled".to_string())?;
     let record_sweeps =
-        (1..=params.sweeps).filter(|s| s % params.record_every == 0).map(|s| s + params.burn_in).collect();
+        (1..=params.sweeps).filter(|s| s.is_multiple_of(params.record_every)).map(|s| s + params.burn_in).collect();
     Ok(GlauberRun { chains, record_sweeps })
 }
 
