@@ -4,22 +4,22 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::bicoloring as sparse;
 use super::compare;
 use super::denoiser_path;
 use super::samples::{self, Samples};
 use super::theory as kinds;
 use crate::engine::codec;
 use crate::eval::aggregate::Aggregate;
+use crate::eval::bicoloring::BicoloringComparison;
 use crate::eval::compare::Comparison;
 use crate::eval::denoiser_path::DenoiserPath;
+use crate::models::bicoloring::Bicoloring;
 use crate::models::Disorder;
 use crate::report::export::Table;
 use crate::report::{table, table_data};
-use crate::theory::{Landscape, PhaseDiagram, SePath};
-use crate::eval::bicoloring::BicoloringComparison;
-use crate::models::bicoloring::Bicoloring;
 use crate::theory::popdyn_path::{PopDiagram, PopPath};
-use super::bicoloring as sparse;
+use crate::theory::{Landscape, PhaseDiagram, SePath};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[allow(clippy::large_enum_variant)] // one artifact at a time; boxing buys nothing
@@ -140,7 +140,9 @@ impl Artifact {
                 check.all("m", p.points.iter().flat_map(|q| [q.m_uninf.mean, q.m_inf.mean]));
                 check.all("phi", p.points.iter().flat_map(|q| [q.phi_uninf.mean, q.phi_inf.mean]));
             }
-            Artifact::BicoloringDiagram(d) => check.all("delta_m", d.rows.iter().flat_map(|r| r.delta_m.iter().copied())),
+            Artifact::BicoloringDiagram(d) => {
+                check.all("delta_m", d.rows.iter().flat_map(|r| r.delta_m.iter().copied()))
+            }
             Artifact::BicoloringComparison(c) => {
                 for r in &c.rows {
                     check.one(&format!("violated fraction of `{}`", r.stage), r.violated_mean);

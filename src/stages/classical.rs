@@ -60,7 +60,8 @@ const BICOLORING_BETA: ParamSpec = ParamSpec {
     kind: p::closed(0.0, 1e3),
     default: Default::None,
     unit: "1/T",
-    doc: "bicoloring only: inverse temperature on the number of monochromatic hyperedges (absent: proper colorings only)",
+    doc:
+        "bicoloring only: inverse temperature on the number of monochromatic hyperedges (absent: proper colorings only)",
 };
 
 /// Examples: a tiny instance of the right model, then the sampler.
