@@ -4,6 +4,7 @@
 //! `stages` is where they meet; `report` and `cli` face the user.
 
 pub mod amp;
+pub mod bp;
 pub mod cli;
 pub mod engine;
 pub mod eval;

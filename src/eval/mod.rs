@@ -7,6 +7,7 @@
 //! (`se_model`) and exact posteriors of tiny instances (`exact_posterior`).
 
 pub mod aggregate;
+pub mod bicoloring;
 pub mod compare;
 pub mod denoiser_path;
 pub mod exact;

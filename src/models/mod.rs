@@ -4,6 +4,7 @@
 //! couplings in packed form, the planted signal where there is one, and the
 //! conventions that turn them into the log-weight `l(x)` and the energy.
 
+pub mod bicoloring;
 pub(crate) mod f32_bytes;
 pub mod packed;
 pub mod prior;

@@ -16,6 +16,7 @@
 //! (`autoregressive`), sharing `path`.
 
 pub mod autoregressive;
+pub mod bicoloring;
 pub mod diffusion;
 pub mod driver;
 pub mod flow;

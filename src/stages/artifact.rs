@@ -4,17 +4,21 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::bicoloring as sparse;
 use super::compare;
 use super::denoiser_path;
 use super::samples::{self, Samples};
 use super::theory as kinds;
 use crate::engine::codec;
 use crate::eval::aggregate::Aggregate;
+use crate::eval::bicoloring::BicoloringComparison;
 use crate::eval::compare::Comparison;
 use crate::eval::denoiser_path::DenoiserPath;
+use crate::models::bicoloring::Bicoloring;
 use crate::models::Disorder;
 use crate::report::export::Table;
 use crate::report::{table, table_data};
+use crate::theory::popdyn_path::{PopDiagram, PopPath};
 use crate::theory::{Landscape, PhaseDiagram, SePath};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -30,6 +34,11 @@ pub enum Artifact {
     Landscape(Landscape),
     Network(super::train::Network),
     LearnedDenoiser(super::train::Denoiser),
+    /// A bicoloring hypergraph (type `disorder`: samplers and compare take it).
+    Bicoloring(Bicoloring),
+    BicoloringPath(PopPath),
+    BicoloringDiagram(PopDiagram),
+    BicoloringComparison(BicoloringComparison),
 }
 
 impl Artifact {
@@ -46,6 +55,10 @@ impl Artifact {
             Artifact::Landscape(_) => kinds::LANDSCAPE_OUTPUT,
             Artifact::Network(_) => super::train::NETWORK_OUTPUT,
             Artifact::LearnedDenoiser(_) => super::train::DENOISER_OUTPUT,
+            Artifact::Bicoloring(_) => super::disorder::OUTPUT,
+            Artifact::BicoloringPath(_) => sparse::PATH_OUTPUT,
+            Artifact::BicoloringDiagram(_) => sparse::DIAGRAM_OUTPUT,
+            Artifact::BicoloringComparison(_) => compare::COMPARISON,
         }
     }
 
@@ -69,6 +82,10 @@ impl Artifact {
             Artifact::Landscape(l) => kinds::landscape_summary(l),
             Artifact::Network(net) => super::train::network_summary(net),
             Artifact::LearnedDenoiser(den) => super::train::denoiser_summary(den),
+            Artifact::Bicoloring(g) => sparse::disorder_summary(g),
+            Artifact::BicoloringPath(p) => sparse::path_summary(p),
+            Artifact::BicoloringDiagram(d) => sparse::diagram_summary(d),
+            Artifact::BicoloringComparison(c) => sparse::comparison_summary(c),
         }
     }
 
@@ -133,6 +150,20 @@ impl Artifact {
                 check.one("t", l.t);
                 check.all("m", l.m.iter().copied());
             }
+            Artifact::Bicoloring(g) => check.one("alpha", g.alpha),
+            Artifact::BicoloringPath(p) => {
+                check.all("m", p.points.iter().flat_map(|q| [q.m_uninf.mean, q.m_inf.mean]));
+                check.all("phi", p.points.iter().flat_map(|q| [q.phi_uninf.mean, q.phi_inf.mean]));
+            }
+            Artifact::BicoloringDiagram(d) => {
+                check.all("delta_m", d.rows.iter().flat_map(|r| r.delta_m.iter().copied()))
+            }
+            Artifact::BicoloringComparison(c) => {
+                for r in &c.rows {
+                    check.one(&format!("violated fraction of `{}`", r.stage), r.violated_mean);
+                    check.all(&format!("overlap of `{}`", r.stage), r.overlap_planted_mean);
+                }
+            }
         }
         check.result()
     }
@@ -142,6 +173,7 @@ impl Artifact {
         match self {
             Artifact::Comparison(c) => Some(table::comparison_table(c)),
             Artifact::Aggregate(a) => Some(table::aggregate_table(a)),
+            Artifact::BicoloringComparison(c) => Some(sparse::comparison_table(c)),
             _ => None,
         }
     }
@@ -159,6 +191,10 @@ impl Artifact {
             Artifact::Landscape(l) => vec![table_data::landscape(l)],
             Artifact::Network(net) => vec![super::train::network_table(net)],
             Artifact::LearnedDenoiser(den) => vec![super::train::denoiser_table(den)],
+            Artifact::Bicoloring(g) => sparse::disorder_tables(g),
+            Artifact::BicoloringPath(p) => vec![sparse::path_table(p)],
+            Artifact::BicoloringDiagram(d) => sparse::diagram_tables(d),
+            Artifact::BicoloringComparison(c) => sparse::comparison_tables(c),
         }
     }
 }

@@ -57,6 +57,15 @@ const PRECISION: ParamSpec = ParamSpec {
     doc: "coupling storage (f32 halves memory traffic)",
 };
 
+const BICOLORING_BETA: ParamSpec = ParamSpec {
+    name: "beta",
+    kind: p::closed(0.0, 1e3),
+    default: Default::None,
+    unit: "1/T",
+    doc:
+        "bicoloring only: inverse temperature on the number of monochromatic hyperedges (absent: proper colorings only)",
+};
+
 /// Examples: a tiny instance of the right model, then the sampler.
 macro_rules! example {
     ($model:literal, $kind:literal, $params:literal) => {
@@ -78,7 +87,7 @@ pub const METROPOLIS: Kind = Kind {
         summary: "single-spin-flip Metropolis / heat-bath for +-1 and {0,+-1} spins (p = 2 and p = 3 Ising)",
         output: OUTPUT,
         inputs: DISORDER_INPUT,
-        params: &[CHAINS, SWEEPS, BURN_IN, RECORD_EVERY, INIT, RULE, PRECISION],
+        params: &[CHAINS, SWEEPS, BURN_IN, RECORD_EVERY, INIT, RULE, PRECISION, BICOLORING_BETA],
         exactly_one_of: &[],
         check: p::check::<MetropolisParams>,
     },
@@ -271,6 +280,9 @@ fn from_spin_run(kind: &str, run: SpinRun, notes: Vec<(String, f64)>) -> Samples
 }
 
 fn run_metropolis(run: &StageRun) -> Result<Artifact> {
+    if let Some(g) = super::bicoloring::input(run) {
+        return super::bicoloring::metropolis(run, g);
+    }
     let mp: MetropolisParams = run.params()?;
     let spins = metropolis::run(run.disorder()?, &mp, run.seed, run.observer).map_err(sampler_error)?;
     Ok(Artifact::Samples(from_spin_run(METROPOLIS.spec.name, spins, Vec::new())))

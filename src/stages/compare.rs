@@ -64,6 +64,9 @@ pub const AGGREGATE: Kind = Kind {
 };
 
 fn run_compare(run: &StageRun) -> Result<Artifact> {
+    if let Some(g) = super::bicoloring::input(run) {
+        return super::bicoloring::compare(run, g);
+    }
     let d = run.disorder()?;
     let samples = run.inputs[1..]
         .iter()

@@ -37,9 +37,11 @@ enum Denoiser {
     Amp,
     /// A `train.denoiser` network (diffusion and flow only).
     Learned,
+    /// Belief propagation (bicoloring disorders only; see `stages::bicoloring`).
+    Bp,
 }
 
-choices!(Denoiser { "amp" => Denoiser::Amp, "learned" => Denoiser::Learned });
+choices!(Denoiser { "amp" => Denoiser::Amp, "learned" => Denoiser::Learned, "bp" => Denoiser::Bp });
 choices!(Precision { "f32" => Precision::F32, "f64" => Precision::F64 });
 choices!(Order { "random" => Order::Random, "natural" => Order::Natural });
 
@@ -65,17 +67,17 @@ const BATCH: ParamSpec =
     p::int_param("batch", 1, 8, 8, "trajectories", "trajectories sharing one pass over the couplings");
 const DENOISER: ParamSpec = ParamSpec {
     name: "denoiser",
-    kind: ParamKind::Choice(&["amp"]),
+    kind: ParamKind::Choice(&["amp", "bp"]),
     default: Default::Str("amp"),
     unit: "",
-    doc: "posterior-mean estimator (AMP with Onsager term)",
+    doc: "posterior-mean estimator: amp = the model's message passing (AMP with Onsager term; BP on a bicoloring hypergraph), bp = belief propagation (bicoloring only)",
 };
 const LEARNABLE_DENOISER: ParamSpec = ParamSpec {
     name: "denoiser",
     kind: ParamKind::Choice(Denoiser::NAMES),
     default: Default::Str("amp"),
     unit: "",
-    doc: "posterior-mean estimator: AMP with Onsager term, or \"learned\" (a train.denoiser stage as the second input)",
+    doc: "posterior-mean estimator: amp = the model's message passing (AMP with Onsager term; BP on a bicoloring hypergraph), bp = belief propagation (bicoloring only), learned = a train.denoiser stage as the second input",
 };
 pub(super) const PRECISION: ParamSpec = ParamSpec {
     name: "precision",
@@ -289,6 +291,7 @@ fn learned_oracle(run: &StageRun, d: &Disorder, denoiser: Denoiser) -> Result<Op
         (Denoiser::Learned, _) => {
             anyhow::bail!("{name}: denoiser = \"learned\" needs a train.denoiser stage as the second input")
         }
+        (Denoiser::Bp, _) => anyhow::bail!("{name}: denoiser = \"bp\" needs a bicoloring disorder"),
     }
 }
 
@@ -415,6 +418,10 @@ fn to_samples(kind: &str, d: &Disorder, run: &SamplerRun, mut traces: Vec<PathTr
 }
 
 fn run_diffusion(run: &StageRun) -> Result<Artifact> {
+    if let Some(g) = super::bicoloring::input(run) {
+        return super::bicoloring::diffusion(run, g);
+    }
+    super::bicoloring::refuse_bp_on_dense(run)?;
     let (d, p) = (run.disorder()?, run.params::<DiffusionParams>()?);
     let se = emit_se(d, theory::Path::Diffusion, &p.schedule.times(), run.observer);
     let sampler = StochasticLocalization {
@@ -431,6 +438,10 @@ fn run_diffusion(run: &StageRun) -> Result<Artifact> {
 }
 
 fn run_flow(run: &StageRun) -> Result<Artifact> {
+    if let Some(g) = super::bicoloring::input(run) {
+        return super::bicoloring::flow(run, g);
+    }
+    super::bicoloring::refuse_bp_on_dense(run)?;
     let (d, p) = (run.disorder()?, run.params::<FlowParams>()?);
     let gamma2: Vec<f64> = p.schedule.grid().iter().map(|&s| crate::samplers::flow::gamma2(s)).collect();
     let se = emit_se(d, theory::Path::Diffusion, &gamma2, run.observer);
@@ -449,6 +460,10 @@ fn run_flow(run: &StageRun) -> Result<Artifact> {
 }
 
 fn run_autoregressive(run: &StageRun) -> Result<Artifact> {
+    if let Some(g) = super::bicoloring::input(run) {
+        return super::bicoloring::autoregressive(run, g);
+    }
+    super::bicoloring::refuse_bp_on_dense(run)?;
     let (d, p) = (run.disorder()?, run.params::<AutoregressiveParams>()?);
     let thetas: Vec<f64> = (0..=d.n).step_by(p.block).map(|k| k as f64 / d.n as f64).collect();
     let se = emit_se(d, theory::Path::Decimation, &thetas, run.observer);

@@ -27,6 +27,7 @@
 //! then move its `unwrap_or` defaults into a `KindParams` struct.
 
 pub mod artifact;
+mod bicoloring;
 mod classical;
 pub mod compare;
 mod denoiser_path;
@@ -117,6 +118,9 @@ pub static REGISTRY: Registry = Registry(&[
     train::TRAIN_AUTOREGRESSIVE,
     train::SAMPLE_AUTOREGRESSIVE_NET,
     train::TRAIN_DENOISER,
+    bicoloring::DISORDER,
+    bicoloring::PATH_KIND,
+    bicoloring::DIAGRAM_KIND,
 ]);
 
 /// The registry as the catalog validation reads (`Pipeline::load(path, CATALOG)`).

@@ -24,6 +24,8 @@ mod curve;
 pub mod diagram;
 pub mod landscape;
 pub mod model;
+pub mod popdyn;
+pub mod popdyn_path;
 pub mod prior;
 pub mod quadrature;
 mod roots;

@@ -1,0 +1,186 @@
+#![allow(clippy::needless_range_loop)] // vertex ids index several arrays at once
+
+use rand::Rng as _;
+
+use super::*;
+use crate::amp::Solve;
+use crate::observe::Silent;
+use crate::rng;
+
+/// Exact marginals and `ln Z` of `Π ψ_a(x) exp(Σ_free B_i x_i)` with clamps, by enumeration.
+fn exact(graph: &Bicoloring, external: &[f64]) -> (Vec<f64>, f64) {
+    let n = graph.n;
+    assert!(n <= 20);
+    let (mut z, mut first) = (0.0, vec![0.0; n]);
+    'configs: for bits in 0u32..(1 << n) {
+        let x: Vec<f64> = (0..n).map(|i| if bits >> i & 1 == 1 { 1.0 } else { -1.0 }).collect();
+        let mut log_w = 0.0;
+        for i in 0..n {
+            if external[i].abs() >= CLAMP {
+                if x[i] != external[i].signum() {
+                    continue 'configs;
+                }
+            } else {
+                log_w += external[i] * x[i];
+            }
+        }
+        if (0..graph.m()).any(|a| graph.is_monochromatic(a, &x)) {
+            continue;
+        }
+        let w = f64::exp(log_w);
+        z += w;
+        for i in 0..n {
+            first[i] += w * x[i];
+        }
+    }
+    (first.iter().map(|f| f / z).collect(), z.ln())
+}
+
+fn tree() -> Bicoloring {
+    // A hypertree (k = 3): its factor graph has no cycle.
+    let edges = [[0, 1, 2], [2, 3, 4], [4, 5, 6], [1, 7, 8], [3, 9, 10], [6, 11, 12], [12, 13, 14]];
+    Bicoloring::from_edges(15, 3, 0.5, edges.iter().flatten().copied().collect(), None)
+}
+
+fn fields(n: usize, scale: f64, seed: u64) -> Vec<f64> {
+    let mut rng = rng::stream(seed, "fields", 0);
+    (0..n).map(|_| scale * (2.0 * rng.random::<f64>() - 1.0)).collect()
+}
+
+fn solve(graph: &Bicoloring, external: &[f64], damping: f64) -> (f64, BpState, Solve) {
+    let bp = Bp::new(graph, BpParams { damping, tol: 1e-12, max_iterations: 2000 });
+    let mut state = BpState::uninformed(graph);
+    let fixed: Vec<Option<f64>> = external.iter().map(|&b| (b.abs() >= CLAMP).then_some(b.signum())).collect();
+    let y: Vec<f64> = external.iter().map(|&b| if b.abs() >= CLAMP { 0.0 } else { b }).collect();
+    let solve = bp.solve(&mut state, &Measure { y: &y, t: 0.3, fixed: &fixed });
+    (bp.bethe_free_entropy(&state), state, solve)
+}
+
+#[test]
+fn bp_is_exact_on_a_hypertree() {
+    let graph = tree();
+    for (seed, damping) in [(1, 0.0), (2, 0.3), (3, 0.5)] {
+        let external = fields(graph.n, 1.5, seed);
+        let (phi, state, solve) = solve(&graph, &external, damping);
+        assert!(solve.converged, "BP must converge on a tree: {solve:?}");
+        let (marginals, ln_z) = exact(&graph, &external);
+        for i in 0..graph.n {
+            assert!((state.x_hat[i] - marginals[i]).abs() < 1e-9, "vertex {i}: {} vs {}", state.x_hat[i], marginals[i]);
+        }
+        assert!((phi - ln_z / graph.n as f64).abs() < 1e-9, "Bethe {phi} vs exact {}", ln_z / graph.n as f64);
+    }
+}
+
+#[test]
+fn bp_is_exact_on_a_hypertree_with_clamped_vertices() {
+    let graph = tree();
+    let mut external = fields(graph.n, 0.8, 4);
+    // Clamping 1 and 2 to + forces 0 to -; clamping 5 and 6 to - forces 4 to +.
+    for (i, s) in [(1, 1.0), (2, 1.0), (5, -1.0), (6, -1.0), (9, 1.0)] {
+        external[i] = s * CLAMP;
+    }
+    let (phi, state, solve) = solve(&graph, &external, 0.2);
+    assert!(solve.converged);
+    let (marginals, ln_z) = exact(&graph, &external);
+    assert!((marginals[0] + 1.0).abs() < 1e-12 && (marginals[4] - 1.0).abs() < 1e-12);
+    for i in 0..graph.n {
+        assert!((state.x_hat[i] - marginals[i]).abs() < 1e-9, "vertex {i}: {} vs {}", state.x_hat[i], marginals[i]);
+    }
+    assert!((phi - ln_z / graph.n as f64).abs() < 1e-8, "Bethe {phi} vs exact {}", ln_z / graph.n as f64);
+}
+
+#[test]
+fn bp_is_close_on_small_loopy_hypergraphs() {
+    // Sparse random hypergraphs have long loops: BP is close, not exact.
+    let mut worst: f64 = 0.0;
+    let mut mean_error = 0.0;
+    let mut count = 0.0;
+    for seed in 0..6 {
+        let graph = Bicoloring::generate(16, 4, 0.75, true, seed, &Silent).unwrap().unwrap();
+        let external = fields(graph.n, 0.3, 10 + seed);
+        let (phi, state, solve) = solve(&graph, &external, 0.3);
+        assert!(solve.converged, "seed {seed}: {solve:?}");
+        let (marginals, ln_z) = exact(&graph, &external);
+        for i in 0..graph.n {
+            let e = (state.x_hat[i] - marginals[i]).abs();
+            worst = worst.max(e);
+            mean_error += e;
+            count += 1.0;
+        }
+        let bethe_error = (phi - ln_z / graph.n as f64).abs();
+        eprintln!("seed {seed}: Bethe error per vertex {bethe_error:.4}");
+        assert!(bethe_error < 0.05, "seed {seed}: Bethe {phi} vs {}", ln_z / graph.n as f64);
+    }
+    mean_error /= count;
+    eprintln!("loopy marginals: worst error {worst:.4}, mean {mean_error:.4}");
+    assert!(worst < 0.1 && mean_error < 0.02, "loopy BP marginal error: worst {worst}, mean {mean_error}");
+}
+
+#[test]
+fn bp_is_deterministic_for_any_thread_count() {
+    let graph = Bicoloring::generate(30_000, 5, 8.0, true, 2, &Silent).unwrap().unwrap();
+    let y: Vec<f64> = fields(graph.n, 0.5, 5);
+    let run = |threads| {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        pool.install(|| {
+            let bp = Bp::new(&graph, BpParams { max_iterations: 30, ..BpParams::default() });
+            let mut state = bp.uninformed();
+            bp.solve(&mut state, &Measure::tilted(&y, 0.5));
+            let phi = bp.bethe_free_entropy(&state);
+            (state.x_hat, phi)
+        })
+    };
+    assert_eq!(run(1), run(2));
+}
+
+#[test]
+fn planted_messages_are_a_fixed_point_far_above_alpha_d() {
+    // k = 5, alpha = 12 > alpha_d: BP started at x* stays close to it; from zero it stays at zero.
+    let graph = Bicoloring::generate(20_000, 5, 12.0, true, 1, &Silent).unwrap().unwrap();
+    let planted = graph.planted_f64().unwrap();
+    let bp = Bp::new(&graph, BpParams::default()).with_reference(planted.clone());
+    let mut informed = BpState::informed(&bp.graph, &planted);
+    let solve = bp.solve(&mut informed, &Measure::default());
+    assert!(solve.overlap.unwrap() > 0.8, "{solve:?}");
+    let mut uninformed = bp.uninformed();
+    let solve = bp.solve(&mut uninformed, &Measure::default());
+    assert!(solve.converged && solve.m_hat_sq < 1e-12, "{solve:?}");
+}
+
+#[test]
+fn groups_are_vertex_disjoint_and_cover_every_hyperedge() {
+    let graph = Bicoloring::generate(5000, 5, 9.0, true, 4, &Silent).unwrap().unwrap();
+    let bp = Bp::new(&graph, BpParams::default());
+    assert_eq!(*bp.groups.last().unwrap(), graph.m());
+    let mut seen = vec![usize::MAX; graph.n];
+    for g in 0..bp.groups.len() - 1 {
+        for a in bp.groups[g]..bp.groups[g + 1] {
+            for &v in bp.graph.edge(a) {
+                assert_ne!(seen[v as usize], g, "vertex {v} twice in group {g}");
+                seen[v as usize] = g;
+            }
+        }
+    }
+    let mut original: Vec<Vec<u32>> = (0..graph.m()).map(|a| graph.edge(a).to_vec()).collect();
+    let mut renumbered: Vec<Vec<u32>> = (0..graph.m()).map(|a| bp.graph.edge(a).to_vec()).collect();
+    original.sort();
+    renumbered.sort();
+    assert_eq!(original, renumbered);
+}
+
+#[test]
+fn bp_converges_on_a_large_tilted_instance() {
+    // Inside the paramagnetic phase (alpha = 8 < alpha_d) with a diffusion tilt,
+    // the sweep must converge (a fully parallel sweep oscillates here).
+    let graph = Bicoloring::generate(30_000, 5, 8.0, true, 2, &Silent).unwrap().unwrap();
+    let x = graph.planted_f64().unwrap();
+    let mut rng = rng::stream(3, "noise", 0);
+    let t = 0.3;
+    let y: Vec<f64> = x.iter().map(|&s| t * s + t.sqrt() * rng.sample::<f64, _>(rand_distr::StandardNormal)).collect();
+    let bp = Bp::new(&graph, BpParams::default()).with_reference(x);
+    let mut state = bp.uninformed();
+    let solve = bp.solve(&mut state, &Measure::tilted(&y, t));
+    eprintln!("{solve:?}");
+    assert!(solve.converged, "{solve:?}");
+    assert!(solve.overlap.unwrap() > 0.1 && solve.overlap.unwrap() < 0.9, "{solve:?}");
+}
