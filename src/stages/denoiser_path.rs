@@ -30,7 +30,7 @@ pub const DENOISER_PATH: Kind = Kind {
                 unit: "gamma^2",
                 doc: "first t",
             },
-            super::generative::real("t_max", 0.0, 1e4, 0.3, "gamma^2", "last t"),
+            super::params::real("t_max", 0.0, 1e4, 0.3, "gamma^2", "last t"),
             p::int_param("t_points", 2, 10_000, 31, "points", "values of t"),
             PRECISION,
             DAMPING,

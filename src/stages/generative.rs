@@ -8,7 +8,7 @@
 use anyhow::Result;
 
 use super::disorder::DisorderModel;
-use super::params::{self as p, choices, problem, Args, Choice, KindParams};
+use super::params::{self as p, choices, problem, real, Args, Choice, KindParams};
 use super::samples::{PathTrace, SampleChain, Samples, OUTPUT};
 use super::{Artifact, Kind, StageRun};
 use crate::amp::{Amp, AmpParams, Precision};
@@ -45,22 +45,6 @@ choices!(Denoiser { "amp" => Denoiser::Amp, "learned" => Denoiser::Learned, "bp"
 choices!(Precision { "f32" => Precision::F32, "f64" => Precision::F64 });
 choices!(Order { "random" => Order::Random, "natural" => Order::Natural });
 
-pub(super) const fn real(
-    name: &'static str,
-    min: f64,
-    max: f64,
-    default: f64,
-    unit: &'static str,
-    doc: &'static str,
-) -> ParamSpec {
-    ParamSpec {
-        name,
-        kind: ParamKind::Float { min, max, min_open: true, max_open: false },
-        default: Default::Float(default),
-        unit,
-        doc,
-    }
-}
 const SAMPLES: ParamSpec =
     p::int_param("samples", 1, 100_000, 16, "trajectories", "independent samples, one trajectory each");
 const BATCH: ParamSpec =

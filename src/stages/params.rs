@@ -120,6 +120,24 @@ impl Args<'_> {
     }
 }
 
+/// A real parameter in `(min, max]` with a default.
+pub const fn real(
+    name: &'static str,
+    min: f64,
+    max: f64,
+    default: f64,
+    unit: &'static str,
+    doc: &'static str,
+) -> ParamSpec {
+    ParamSpec {
+        name,
+        kind: ParamKind::Float { min, max, min_open: true, max_open: false },
+        default: Default::Float(default),
+        unit,
+        doc,
+    }
+}
+
 /// An integer parameter with a default.
 pub const fn int_param(
     name: &'static str,

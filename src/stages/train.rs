@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::disorder::DisorderModel;
-use super::params::{self as p, problem, Args, KindParams};
+use super::params::{self as p, problem, real, Args, KindParams};
 use super::samples::{PathTrace, SampleChain, Samples, OUTPUT as SAMPLES_OUTPUT};
 use super::{Artifact, Kind, StageRun};
 use crate::amp::{Amp, AmpParams, Precision};
@@ -31,23 +31,6 @@ use crate::train::TrainError;
 pub const NETWORK_OUTPUT: &str = "autoregressive-network";
 /// Artifact type of `train.denoiser`.
 pub const DENOISER_OUTPUT: &str = "learned-denoiser";
-
-const fn real(
-    name: &'static str,
-    min: f64,
-    max: f64,
-    default: f64,
-    unit: &'static str,
-    doc: &'static str,
-) -> ParamSpec {
-    ParamSpec {
-        name,
-        kind: ParamKind::Float { min, max, min_open: true, max_open: false },
-        default: Default::Float(default),
-        unit,
-        doc,
-    }
-}
 
 const CHECKPOINT_EVERY: ParamSpec = real(
     EVERY_PARAM,
