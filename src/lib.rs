@@ -12,6 +12,7 @@ pub mod models;
 pub mod observe;
 pub mod pipeline;
 pub mod report;
+pub mod resume;
 pub mod rng;
 pub mod samplers;
 pub mod stages;

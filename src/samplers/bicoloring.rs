@@ -9,17 +9,17 @@
 //!
 //! Per hyperedge the chain keeps the number of `+` members, so a flip costs
 //! O(degree). Chain `c` draws from `rng::stream(seed, "chain", c)`; chains run
-//! in parallel, so the output does not depend on the thread count. A sweep is
-//! N updates at uniformly random vertices.
-
-use std::sync::atomic::{AtomicU64, Ordering};
+//! in lock step (`driver::lockstep`, which also checkpoints them), so the
+//! output does not depend on the thread count. A sweep is N updates at
+//! uniformly random vertices.
 
 use rand::Rng as _;
-use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
 
-use super::Init;
+use super::driver::{self, Walker};
+use super::{Init, Schedule};
 use crate::models::bicoloring::Bicoloring;
-use crate::observe::{Cancelled, Observer};
+use crate::observe::Observer;
 use crate::rng::{self, Rng};
 
 /// Parameters of a Glauber run.
@@ -35,7 +35,7 @@ pub struct GlauberParams {
 }
 
 /// One chain's records.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct GlauberChain {
     /// Recorded colorings (±1).
     pub samples: Vec<Vec<i8>>,
@@ -65,37 +65,71 @@ pub fn run(
     if params.beta.is_some_and(|b| !(b.is_finite() && b >= 0.0)) {
         return Err(format!("beta = {:?} must be a finite number >= 0", params.beta));
     }
-    let total = params.burn_in + params.sweeps;
-    let done = AtomicU64::new(0);
-    let work = params.chains as u64 * total;
-    let chains = (0..params.chains)
-        .into_par_iter()
+    let mut walkers: Vec<GlauberWalker> = (0..params.chains)
         .map(|c| {
             let mut rng = rng::stream(seed, "chain", c as u64);
-            let mut chain = Chain::start(graph, params.init, &mut rng);
-            let (mut records, mut violated, mut accepted) = (Vec::new(), Vec::new(), 0u64);
-            for sweep in 1..=total {
-                if sweep.is_multiple_of(16) {
-                    observer.checkpoint()?;
-                    observer.progress(done.fetch_add(16, Ordering::Relaxed) + 16, work);
-                }
-                accepted += chain.sweep(graph, params.beta, &mut rng);
-                if sweep > params.burn_in && (sweep - params.burn_in).is_multiple_of(params.record_every) {
-                    records.push(chain.x.clone());
-                    violated.push(chain.violated);
-                }
+            let chain = Chain::start(graph, params.init, &mut rng);
+            GlauberWalker {
+                graph,
+                params,
+                state: GlauberState { chain, rng, accepted: 0, out: GlauberChain::default() },
             }
-            let acceptance = accepted as f64 / (total.max(1) * graph.n as u64) as f64;
-            Ok(GlauberChain { samples: records, violated, acceptance })
         })
-        .collect::<Result<Vec<_>, Cancelled>>()
-        .map_err(|_| "cancelled".to_string())?;
-    let record_sweeps =
-        (1..=params.sweeps).filter(|s| s.is_multiple_of(params.record_every)).map(|s| s + params.burn_in).collect();
-    Ok(GlauberRun { chains, record_sweeps })
+        .collect();
+    let schedule = Schedule { sweeps: params.sweeps, burn_in: params.burn_in, record_every: params.record_every };
+    schedule.check().map_err(|e| e.to_string())?;
+    let block = driver::block_len(1 << 18, (graph.n * graph.k) as u64);
+    let tag = format!("glauber seed {seed} n {} m {} {params:?}", graph.n, graph.m());
+    driver::lockstep(&mut walkers, &schedule, block, &tag, observer, |_, _| {}).map_err(|_| "cancelled".to_string())?;
+    let total = (schedule.total().max(1) * graph.n as u64) as f64;
+    let chains = walkers
+        .into_iter()
+        .map(|w| GlauberChain { acceptance: w.state.accepted as f64 / total, ..w.state.out })
+        .collect();
+    Ok(GlauberRun { chains, record_sweeps: schedule.record_times() })
+}
+
+/// What changes as one chain runs (saved whole at checkpoints).
+#[derive(Serialize, Deserialize)]
+struct GlauberState {
+    chain: Chain,
+    rng: Rng,
+    accepted: u64,
+    out: GlauberChain,
+}
+
+/// One chain as the lock-step driver runs it.
+struct GlauberWalker<'a> {
+    graph: &'a Bicoloring,
+    params: &'a GlauberParams,
+    state: GlauberState,
+}
+
+impl Walker for GlauberWalker<'_> {
+    type State = GlauberState;
+
+    fn advance(&mut self) {
+        let s = &mut self.state;
+        s.accepted += s.chain.sweep(self.graph, self.params.beta, &mut s.rng);
+    }
+
+    fn record(&mut self, _t: u64) {
+        let s = &mut self.state;
+        s.out.samples.push(s.chain.x.clone());
+        s.out.violated.push(s.chain.violated);
+    }
+
+    fn state(&self) -> &GlauberState {
+        &self.state
+    }
+
+    fn restore(&mut self, state: GlauberState) {
+        self.state = state;
+    }
 }
 
 /// The state of one chain.
+#[derive(Serialize, Deserialize)]
 struct Chain {
     x: Vec<i8>,
     /// `+` members per hyperedge.

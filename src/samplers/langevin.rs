@@ -97,15 +97,21 @@ pub fn step_with_noise(x: &mut [f64], g: &[f64], dt: f64, xi: &[f64]) -> f64 {
     (x.iter().map(|v| v * v).sum::<f64>() / n - 1.0).abs()
 }
 
-struct LangevinWalker<'a> {
-    disorder: &'a Disorder,
+/// What changes as one chain runs (saved whole at checkpoints).
+#[derive(Serialize, Deserialize)]
+struct LangevinState {
     x: Vec<f64>,
     g: Vec<f64>,
     /// `l(x)` when `g` is the gradient at the current `x`.
     fresh: Option<f64>,
     rng: Rng,
-    dt: f64,
     out: LangevinChain,
+}
+
+struct LangevinWalker<'a> {
+    disorder: &'a Disorder,
+    dt: f64,
+    chain: LangevinState,
 }
 
 impl<'a> LangevinWalker<'a> {
@@ -119,22 +125,25 @@ impl<'a> LangevinWalker<'a> {
         let max_norm_error = (x.iter().map(|v| v * v).sum::<f64>() / x.len() as f64 - 1.0).abs();
         LangevinWalker {
             disorder,
-            g: vec![0.0; x.len()],
-            x,
-            fresh: None,
-            rng,
             dt: params.dt,
-            out: LangevinChain { samples: Vec::new(), energy: Vec::new(), max_norm_error },
+            chain: LangevinState {
+                g: vec![0.0; x.len()],
+                x,
+                fresh: None,
+                rng,
+                out: LangevinChain { samples: Vec::new(), energy: Vec::new(), max_norm_error },
+            },
         }
     }
 
     /// `l(x)`, computing the gradient at the current `x` if needed.
     fn refresh(&mut self) -> f64 {
-        match self.fresh {
+        let c = &mut self.chain;
+        match c.fresh {
             Some(l) => l,
             None => {
-                let l = gradient(self.disorder, &self.x, &mut self.g);
-                self.fresh = Some(l);
+                let l = gradient(self.disorder, &c.x, &mut c.g);
+                c.fresh = Some(l);
                 l
             }
         }
@@ -142,17 +151,29 @@ impl<'a> LangevinWalker<'a> {
 }
 
 impl Walker for LangevinWalker<'_> {
+    type State = LangevinState;
+
     fn advance(&mut self) {
         self.refresh();
-        let err = step(&mut self.x, &self.g, self.dt, &mut self.rng);
-        self.out.max_norm_error = self.out.max_norm_error.max(err);
-        self.fresh = None;
+        let c = &mut self.chain;
+        let err = step(&mut c.x, &c.g, self.dt, &mut c.rng);
+        c.out.max_norm_error = c.out.max_norm_error.max(err);
+        c.fresh = None;
     }
 
     fn record(&mut self, _t: u64) {
         let l = self.refresh();
-        self.out.samples.push(self.x.iter().map(|&v| v as f32).collect());
-        self.out.energy.push(-self.disorder.temperature * l / self.disorder.n as f64);
+        let c = &mut self.chain;
+        c.out.samples.push(c.x.iter().map(|&v| v as f32).collect());
+        c.out.energy.push(-self.disorder.temperature * l / self.disorder.n as f64);
+    }
+
+    fn state(&self) -> &LangevinState {
+        &self.chain
+    }
+
+    fn restore(&mut self, state: LangevinState) {
+        self.chain = state;
     }
 }
 
@@ -173,17 +194,18 @@ pub fn run(
     let times = schedule.record_times();
     let per_step = crate::models::packed::len(disorder.n, disorder.p) as u64;
     let block = driver::block_len(BLOCK_WORK, per_step);
-    driver::lockstep(&mut walkers, &schedule, block, observer, |ws, new| {
+    let tag = format!("langevin seed {seed} n {} {params:?}", disorder.n);
+    driver::lockstep(&mut walkers, &schedule, block, &tag, observer, |ws, new| {
         let count = ws.len();
-        driver::trace_mean(observer, "energy", &times, new.clone(), count, |c, r| ws[c].out.energy[r]);
+        driver::trace_mean(observer, "energy", &times, new.clone(), count, |c, r| ws[c].chain.out.energy[r]);
         if let Some(planted) = &disorder.planted {
             let symmetric = disorder.p.is_multiple_of(2);
             driver::trace_mean(observer, "overlap_planted", &times, new, count, |c, r| {
-                crate::eval::overlaps::planted_overlap(&ws[c].out.samples[r], planted, disorder.prior, symmetric)
+                crate::eval::overlaps::planted_overlap(&ws[c].chain.out.samples[r], planted, disorder.prior, symmetric)
             });
         }
     })?;
-    let chains = walkers.into_iter().map(|w| w.out).collect();
+    let chains = walkers.into_iter().map(|w| w.chain.out).collect();
     Ok(LangevinRun { n: disorder.n, record_steps: times, chains })
 }
 

@@ -35,18 +35,25 @@ impl MetropolisParams {
     }
 }
 
-/// One chain: its state, stream and record.
-struct SpinWalker<'a, S> {
-    model: &'a SpinModel<S>,
-    disorder: &'a Disorder,
+/// What changes as one chain runs: its configuration with fields, stream,
+/// counters and records (saved whole at checkpoints).
+#[derive(Serialize, Deserialize)]
+struct SpinChainState {
     state: SpinState,
     rng: Rng,
-    rule: Rule,
-    burn_in: u64,
     sweep: u64,
     changed: u64,
     attempts: u64,
     out: SpinChain,
+}
+
+/// One chain: the model it runs on and its state.
+struct SpinWalker<'a, S> {
+    model: &'a SpinModel<S>,
+    disorder: &'a Disorder,
+    rule: Rule,
+    burn_in: u64,
+    chain: SpinChainState,
 }
 
 impl<'a, S: super::Coupling> SpinWalker<'a, S> {
@@ -57,36 +64,51 @@ impl<'a, S: super::Coupling> SpinWalker<'a, S> {
         SpinWalker {
             model,
             disorder,
-            state,
-            rng,
             rule: params.rule,
             burn_in: params.burn_in,
-            sweep: 0,
-            changed: 0,
-            attempts: 0,
-            out: SpinChain { samples: Vec::new(), energy: Vec::new(), acceptance: 0.0 },
+            chain: SpinChainState {
+                state,
+                rng,
+                sweep: 0,
+                changed: 0,
+                attempts: 0,
+                out: SpinChain { samples: Vec::new(), energy: Vec::new(), acceptance: 0.0 },
+            },
         }
     }
 
-    fn finish(mut self) -> SpinChain {
-        self.out.acceptance = if self.attempts > 0 { self.changed as f64 / self.attempts as f64 } else { 0.0 };
-        self.out
+    fn finish(self) -> SpinChain {
+        let c = self.chain;
+        let acceptance = if c.attempts > 0 { c.changed as f64 / c.attempts as f64 } else { 0.0 };
+        SpinChain { acceptance, ..c.out }
     }
 }
 
 impl<S: super::Coupling> Walker for SpinWalker<'_, S> {
+    type State = SpinChainState;
+
     fn advance(&mut self) {
-        let changed = self.state.sweep(self.model, self.rule, 1.0, &mut self.rng);
-        self.sweep += 1;
-        if self.sweep > self.burn_in {
-            self.changed += changed;
-            self.attempts += self.disorder.n as u64;
+        let c = &mut self.chain;
+        let changed = c.state.sweep(self.model, self.rule, 1.0, &mut c.rng);
+        c.sweep += 1;
+        if c.sweep > self.burn_in {
+            c.changed += changed;
+            c.attempts += self.disorder.n as u64;
         }
     }
 
     fn record(&mut self, _t: u64) {
-        self.out.samples.push(self.state.spins().to_vec());
-        self.out.energy.push(energy_per_spin(self.disorder, self.state.log_weight()));
+        let c = &mut self.chain;
+        c.out.samples.push(c.state.spins().to_vec());
+        c.out.energy.push(energy_per_spin(self.disorder, c.state.log_weight()));
+    }
+
+    fn state(&self) -> &SpinChainState {
+        &self.chain
+    }
+
+    fn restore(&mut self, state: SpinChainState) {
+        self.chain = state;
     }
 }
 
@@ -119,8 +141,9 @@ fn run_typed<S: super::Coupling>(
     let schedule = params.schedule();
     let times = schedule.record_times();
     let block = driver::block_len(BLOCK_UPDATES, cost_per_sweep(disorder));
-    driver::lockstep(&mut walkers, &schedule, block, observer, |ws, new| {
-        let chains: Vec<&SpinChain> = ws.iter().map(|w| &w.out).collect();
+    let tag = format!("metropolis seed {seed} n {} {params:?}", disorder.n);
+    driver::lockstep(&mut walkers, &schedule, block, &tag, observer, |ws, new| {
+        let chains: Vec<&SpinChain> = ws.iter().map(|w| &w.chain.out).collect();
         trace_spin_records(observer, disorder, &times, &chains, new);
     })?;
     let chains = walkers.into_iter().map(SpinWalker::finish).collect();

@@ -2,21 +2,24 @@
 //! the per-trajectory record of the path (`|x̂|^2/N`, `x̂ . x_final / N`, AMP
 //! iterations, against the path parameter `t = gamma2` or `theta`), running
 //! trajectories in parallel on their own seeded streams, the progress of all
-//! trajectories counted in steps (each batch reports every step it takes), and
-//! the averaged path traces sent to the observer.
+//! trajectories counted in steps (each batch reports every step it takes),
+//! checkpoints of the finished trajectories, and the averaged path traces sent
+//! to the observer.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
 
 use crate::amp::oracle::PosteriorMean;
 use crate::amp::Solve;
 use crate::observe::{Cancelled, Observer};
+use crate::resume::Finished;
 use crate::rng::{self, Rng};
 
 /// One point of a trajectory's path.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct PathPoint {
     /// Path parameter: `t = gamma2` (diffusion, flow) or `theta` (decimation).
     pub param: f64,
@@ -29,7 +32,7 @@ pub struct PathPoint {
 }
 
 /// A finished trajectory: its sample and its path.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Trajectory {
     pub sample: Vec<f64>,
     pub path: Vec<PathPoint>,
@@ -122,6 +125,8 @@ struct BatchSteps<'a> {
     done: &'a Mutex<u64>,
     count: u64,
     width: u64,
+    /// Trajectories finished by an earlier, interrupted run.
+    resumed: u64,
     /// The last step this batch reported.
     step: AtomicU64,
 }
@@ -131,7 +136,7 @@ impl Observer for BatchSteps<'_> {
         let new = step.saturating_sub(self.step.swap(step, Ordering::Relaxed));
         let mut done = self.done.lock().unwrap_or_else(|p| p.into_inner());
         *done += new * self.width;
-        self.run.progress(*done, self.count * steps);
+        self.run.progress(*done + self.resumed * steps, self.count * steps);
     }
     fn trace(&self, series: &str, x: f64, y: f64) {
         self.run.trace(series, x, y);
@@ -151,7 +156,8 @@ impl Observer for BatchSteps<'_> {
 /// per step serves the whole batch), batches in parallel. Trajectory `s` draws
 /// from `rng::stream(seed, "trajectory", s)`; the result is in trajectory order
 /// and independent of the thread count. `run_batch` gets an observer to report
-/// `progress(step, steps)` on after each step.
+/// `progress(step, steps)` on after each step. Finished batches are
+/// checkpointed (`resume::Finished`): a resumed run computes only the others.
 pub(crate) fn run_trajectories<F>(
     count: usize,
     batch: usize,
@@ -163,25 +169,29 @@ where
     F: Fn(&mut [Rng], &dyn Observer) -> Result<Vec<Trajectory>, Cancelled> + Sync,
 {
     let batch = batch.max(1);
+    let tag = format!("trajectories count {count} batch {batch} seed {seed}");
+    let finished = Finished::<Vec<Trajectory>>::resume(observer, tag, "batches of trajectories");
+    let skip = finished.done();
+    let width = |start: usize| (start + batch).min(count) - start;
+    let resumed = skip.iter().map(|&s| width(s as usize) as u64).sum();
     let done = Mutex::new(0);
-    let starts: Vec<usize> = (0..count).step_by(batch).collect();
-    let batches = starts
-        .into_par_iter()
-        .map(|start| {
-            observer.checkpoint()?;
-            let end = (start + batch).min(count);
-            let mut rngs: Vec<Rng> = (start..end).map(|s| rng::stream(seed, "trajectory", s as u64)).collect();
-            let steps = BatchSteps {
-                run: observer,
-                done: &done,
-                count: count as u64,
-                width: (end - start) as u64,
-                step: AtomicU64::new(0),
-            };
-            run_batch(&mut rngs, &steps)
-        })
-        .collect::<Result<Vec<_>, Cancelled>>()?;
-    let run = SamplerRun { trajectories: batches.into_iter().flatten().collect() };
+    let starts: Vec<usize> = (0..count).step_by(batch).filter(|s| !skip.contains(&(*s as u64))).collect();
+    starts.into_par_iter().try_for_each(|start| {
+        observer.checkpoint()?;
+        let end = start + width(start);
+        let mut rngs: Vec<Rng> = (start..end).map(|s| rng::stream(seed, "trajectory", s as u64)).collect();
+        let steps = BatchSteps {
+            run: observer,
+            done: &done,
+            count: count as u64,
+            width: (end - start) as u64,
+            resumed,
+            step: AtomicU64::new(0),
+        };
+        finished.insert(start as u64, run_batch(&mut rngs, &steps)?);
+        Ok(())
+    })?;
+    let run = SamplerRun { trajectories: finished.into_items().into_iter().flatten().collect() };
     run.emit_traces(observer);
     Ok(run)
 }

@@ -76,8 +76,9 @@ impl<S: Coupling> SpinModel<S> {
     }
 }
 
-/// A spin configuration with its fields and log-weight.
-#[derive(Debug, Clone)]
+/// A spin configuration with its fields and log-weight (the fields are kept
+/// incrementally, so a checkpoint saves them rather than recomputing them).
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SpinState {
     x: Vec<i8>,
     xf: Vec<f64>,

@@ -78,18 +78,25 @@ pub struct TemperingRun {
     pub replica_acceptance: Vec<f64>,
 }
 
-struct PtWalker<'a, S> {
-    model: &'a SpinModel<S>,
-    disorder: &'a Disorder,
+/// What changes as one chain runs: its replicas (with their fields), stream,
+/// counters and records (saved whole at checkpoints).
+#[derive(Serialize, Deserialize)]
+struct PtState {
     replicas: Vec<SpinState>,
-    scales: Vec<f64>,
     rng: Rng,
-    rule: Rule,
-    burn_in: u64,
     sweep: u64,
     changed: Vec<u64>,
     swaps: Vec<(u64, u64)>,
     out: SpinChain,
+}
+
+struct PtWalker<'a, S> {
+    model: &'a SpinModel<S>,
+    disorder: &'a Disorder,
+    scales: Vec<f64>,
+    rule: Rule,
+    burn_in: u64,
+    chain: PtState,
 }
 
 impl<'a, S: Coupling> PtWalker<'a, S> {
@@ -102,53 +109,68 @@ impl<'a, S: Coupling> PtWalker<'a, S> {
         PtWalker {
             model,
             disorder,
-            replicas,
             scales,
-            rng,
             rule: params.rule,
             burn_in: params.burn_in,
-            sweep: 0,
-            changed: vec![0; r],
-            swaps: vec![(0, 0); r.saturating_sub(1)],
-            out: SpinChain { samples: Vec::new(), energy: Vec::new(), acceptance: 0.0 },
+            chain: PtState {
+                replicas,
+                rng,
+                sweep: 0,
+                changed: vec![0; r],
+                swaps: vec![(0, 0); r.saturating_sub(1)],
+                out: SpinChain { samples: Vec::new(), energy: Vec::new(), acceptance: 0.0 },
+            },
         }
     }
 
     fn exchange(&mut self, counting: bool) {
-        let start = (self.sweep % 2) as usize;
-        for r in (start..self.replicas.len().saturating_sub(1)).step_by(2) {
-            let (lo, hi) = (self.replicas[r].log_weight(), self.replicas[r + 1].log_weight());
+        let c = &mut self.chain;
+        let start = (c.sweep % 2) as usize;
+        for r in (start..c.replicas.len().saturating_sub(1)).step_by(2) {
+            let (lo, hi) = (c.replicas[r].log_weight(), c.replicas[r + 1].log_weight());
             let log_ratio = (self.scales[r] - self.scales[r + 1]) * (hi - lo);
-            let u: f64 = self.rng.random();
+            let u: f64 = c.rng.random();
             let accept = log_ratio >= 0.0 || u < log_ratio.exp();
             if accept {
-                self.replicas.swap(r, r + 1);
+                c.replicas.swap(r, r + 1);
             }
             if counting {
-                self.swaps[r].0 += accept as u64;
-                self.swaps[r].1 += 1;
+                c.swaps[r].0 += accept as u64;
+                c.swaps[r].1 += 1;
             }
         }
     }
 }
 
 impl<S: Coupling> Walker for PtWalker<'_, S> {
+    type State = PtState;
+
     fn advance(&mut self) {
-        self.sweep += 1;
-        let counting = self.sweep > self.burn_in;
-        for (r, state) in self.replicas.iter_mut().enumerate() {
-            let changed = state.sweep(self.model, self.rule, self.scales[r], &mut self.rng);
+        let c = &mut self.chain;
+        c.sweep += 1;
+        let counting = c.sweep > self.burn_in;
+        for (r, state) in c.replicas.iter_mut().enumerate() {
+            let changed = state.sweep(self.model, self.rule, self.scales[r], &mut c.rng);
             if counting {
-                self.changed[r] += changed;
+                c.changed[r] += changed;
             }
         }
         self.exchange(counting);
     }
 
     fn record(&mut self, _t: u64) {
-        let target = self.replicas.last().expect("at least one replica");
-        self.out.samples.push(target.spins().to_vec());
-        self.out.energy.push(energy_per_spin(self.disorder, target.log_weight()));
+        let c = &mut self.chain;
+        let target = c.replicas.last().expect("at least one replica");
+        c.out.samples.push(target.spins().to_vec());
+        c.out.energy.push(energy_per_spin(self.disorder, target.log_weight()));
+    }
+
+    fn state(&self) -> &PtState {
+        &self.chain
+    }
+
+    fn restore(&mut self, state: PtState) {
+        self.chain = state;
     }
 }
 
@@ -183,8 +205,9 @@ fn run_typed<S: Coupling>(
     let times = schedule.record_times();
     let replicas = params.ladder.ratios().len() as u64;
     let block = driver::block_len(BLOCK_UPDATES, cost_per_sweep(disorder) * replicas);
-    driver::lockstep(&mut walkers, schedule, block, observer, |ws, new| {
-        let chains: Vec<&SpinChain> = ws.iter().map(|w| &w.out).collect();
+    let tag = format!("tempering seed {seed} n {} {params:?}", disorder.n);
+    driver::lockstep(&mut walkers, schedule, block, &tag, observer, |ws, new| {
+        let chains: Vec<&SpinChain> = ws.iter().map(|w| &w.chain.out).collect();
         trace_spin_records(observer, disorder, &times, &chains, new);
     })?;
     let ratio = |num: u64, den: u64| {
@@ -194,6 +217,7 @@ fn run_typed<S: Coupling>(
             0.0
         }
     };
+    let walkers: Vec<PtState> = walkers.into_iter().map(|w| w.chain).collect();
     let pairs = walkers[0].swaps.len();
     let swap_acceptance: Vec<f64> = (0..pairs)
         .map(|r| ratio(walkers.iter().map(|w| w.swaps[r].0).sum(), walkers.iter().map(|w| w.swaps[r].1).sum()))

@@ -575,6 +575,7 @@ pub const DIAGRAM_KIND: Kind = Kind {
             POPULATION,
             ITERATIONS,
             p::int_param("bisections", 0, 40, 8, "steps", "bisection steps for alpha_d in [alpha_min, alpha_max]"),
+            p::CHECKPOINT_EVERY,
         ],
         exactly_one_of: &[],
         check: p::check::<DiagramParams>,

@@ -159,6 +159,17 @@ pub const fn closed(min: f64, max: f64) -> ParamKind {
     ParamKind::Float { min, max, min_open: false, max_open: false }
 }
 
+/// Wall time between checkpoints of a long stage (`engine::checkpoint`); not
+/// part of the key. Every long-running kind takes it.
+pub const CHECKPOINT_EVERY: ParamSpec = real(
+    crate::engine::checkpoint::EVERY_PARAM,
+    0.0,
+    1e6,
+    crate::engine::checkpoint::DEFAULT_EVERY_SECONDS,
+    "seconds",
+    "wall time between checkpoints under cache/partial (not part of the key)",
+);
+
 /// Temperatures, in units where the couplings are O(1): below 1e-3 every
 /// Boltzmann factor under- or overflows, above 1e3 the measure is the prior.
 pub const TEMPERATURE_RANGE: ParamKind = closed(1e-3, 1e3);

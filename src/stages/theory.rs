@@ -127,6 +127,7 @@ pub const PHASE_DIAGRAM: Kind = Kind {
             t_param("t_min", 0.0, "first path value"),
             t_param("t_max", 1.0, "last path value"),
             points("t_points", 200, "path values"),
+            p::CHECKPOINT_EVERY,
         ],
         exactly_one_of: &[&["delta_min", "temperature_min"], &["delta_max", "temperature_max"]],
         check: p::check::<DiagramParams>,
@@ -300,7 +301,7 @@ fn run_phase_diagram(run: &StageRun) -> Result<Artifact> {
         run.observer.progress(done as u64, total as u64);
         !run.observer.cancelled()
     };
-    let diagram = theory::phase_diagram(&spec, &progress).map_err(|e| match e {
+    let diagram = theory::phase_diagram_resumable(&spec, &progress, run.observer).map_err(|e| match e {
         theory::TheoryError::Cancelled => anyhow::Error::new(crate::observe::Cancelled),
         other => other.into(),
     })?;

@@ -11,11 +11,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::disorder::DisorderModel;
-use super::params::{self as p, problem, real, Args, KindParams};
+use super::params::{self as p, problem, real, Args, KindParams, CHECKPOINT_EVERY};
 use super::samples::{PathTrace, SampleChain, Samples, OUTPUT as SAMPLES_OUTPUT};
 use super::{Artifact, Kind, StageRun};
 use crate::amp::{Amp, AmpParams, Precision};
-use crate::engine::checkpoint::{DEFAULT_EVERY_SECONDS, EVERY_PARAM};
+use crate::engine::checkpoint::EVERY_PARAM;
 use crate::models::Disorder;
 use crate::pipeline::schema::{Arity, Default, InputSlot, KindSpec, ParamKind, ParamProblem, ParamSpec};
 use crate::pipeline::{ParamValue, Params};
@@ -32,14 +32,6 @@ pub const NETWORK_OUTPUT: &str = "autoregressive-network";
 /// Artifact type of `train.denoiser`.
 pub const DENOISER_OUTPUT: &str = "learned-denoiser";
 
-const CHECKPOINT_EVERY: ParamSpec = real(
-    EVERY_PARAM,
-    0.0,
-    1e6,
-    DEFAULT_EVERY_SECONDS,
-    "seconds",
-    "wall time between checkpoints under cache/partial (not part of the key)",
-);
 const HIDDEN: ParamSpec = p::int_param("hidden", 0, 100_000, 0, "units", "hidden width (0 = 2n)");
 const LR: ParamSpec = real("lr", 0.0, 1.0, 1e-3, "", "AdamW learning rate");
 

@@ -2,7 +2,8 @@
 //! the spinodal and first-order lines, the critical point and the static transitions.
 //! Rows (one `Delta` each) are independent and run in parallel with rayon; every cell is
 //! computed by the same sequential code whatever the thread count, so results are
-//! bit-identical for any number of threads.
+//! bit-identical for any number of threads. Finished rows are checkpointed, so an
+//! interrupted diagram resumes with the rows it had.
 
 use super::branch::Transition;
 use super::critical::{critical_point, static_transitions, CriticalPoint, StaticTransitions};
@@ -10,6 +11,8 @@ use super::curve::Curve;
 use super::model::{Model, Path};
 use super::prior::Prior;
 use super::TheoryError;
+use crate::observe::{Observer, Silent};
+use crate::resume::Finished;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -90,6 +93,7 @@ impl PhaseDiagramSpec {
     }
 }
 
+#[derive(Serialize, Deserialize)]
 struct Row {
     m_uninf: Vec<f64>,
     m_inf: Vec<f64>,
@@ -120,35 +124,47 @@ pub fn phase_diagram(
     spec: &PhaseDiagramSpec,
     progress: &(dyn Fn(usize, usize) -> bool + Sync),
 ) -> Result<PhaseDiagram, TheoryError> {
+    phase_diagram_resumable(spec, progress, &Silent)
+}
+
+/// As [`phase_diagram`], checkpointing the finished rows through `checkpoints`
+/// (`resume::Finished`) and resuming from the rows it saved before.
+pub fn phase_diagram_resumable(
+    spec: &PhaseDiagramSpec,
+    progress: &(dyn Fn(usize, usize) -> bool + Sync),
+    checkpoints: &dyn Observer,
+) -> Result<PhaseDiagram, TheoryError> {
     spec.validate()?;
     let delta = linspace(spec.delta_min, spec.delta_max, spec.delta_points);
     let t = linspace(spec.t_min, spec.t_max, spec.t_points);
-    let (done, cancelled) = (AtomicUsize::new(0), AtomicBool::new(false));
+    let finished = Finished::<Row>::resume(checkpoints, format!("phase diagram {spec:?}"), "rows");
+    let skip = finished.done();
+    let cancelled = AtomicBool::new(false);
+    let done = AtomicUsize::new(skip.len());
     let special = || -> Result<_, TheoryError> {
         Ok((critical_point(spec.p, &spec.prior, spec.path)?, static_transitions(spec.p, &spec.prior)?))
     };
-    let rows = || -> Result<Vec<Row>, TheoryError> {
-        delta
-            .par_iter()
-            .map(|&d| {
-                if cancelled.load(Ordering::Relaxed) {
-                    return Err(TheoryError::Cancelled);
-                }
-                let row = solve_row(spec, d, &t)?;
-                let n = done.fetch_add(1, Ordering::Relaxed) + 1;
-                if !progress(n, delta.len()) {
-                    cancelled.store(true, Ordering::Relaxed);
-                }
-                Ok(row)
-            })
-            .collect()
+    let rows = || -> Result<(), TheoryError> {
+        let todo: Vec<usize> = (0..delta.len()).filter(|i| !skip.contains(&(*i as u64))).collect();
+        todo.into_par_iter().try_for_each(|i| {
+            if cancelled.load(Ordering::Relaxed) {
+                return Err(TheoryError::Cancelled);
+            }
+            finished.insert(i as u64, solve_row(spec, delta[i], &t)?);
+            let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+            if !progress(n, delta.len()) {
+                cancelled.store(true, Ordering::Relaxed);
+            }
+            Ok(())
+        })
     };
     let (rows, special) = rayon::join(rows, special);
     if cancelled.load(Ordering::Relaxed) {
         return Err(TheoryError::Cancelled);
     }
     let (end_point, statics) = special?;
-    Ok(assemble(spec, delta, t, rows?, end_point, statics))
+    rows?;
+    Ok(assemble(spec, delta, t, finished.into_items(), end_point, statics))
 }
 
 fn assemble(

@@ -37,7 +37,7 @@ mod validation;
 pub use branch::Transition;
 pub use channel::ChannelStats;
 pub use critical::{critical_point, static_transitions, CriticalPoint, StaticTransitions};
-pub use diagram::{linspace, phase_diagram, LinePoint, PhaseDiagram, PhaseDiagramSpec};
+pub use diagram::{linspace, phase_diagram, phase_diagram_resumable, LinePoint, PhaseDiagram, PhaseDiagramSpec};
 pub use landscape::{landscape, Landscape};
 pub use model::{delta_from_temperature, temperature_from_delta, Model, Path};
 pub use prior::Prior;

@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use super::popdyn::{bethe, Estimate, Observation, Population, Recursion};
 use crate::observe::{Cancelled, Observer};
+use crate::resume::Finished;
 
 /// Which path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -367,7 +368,8 @@ pub struct PopDiagram {
     pub alpha_d: Option<f64>,
 }
 
-/// Rows for every `alpha` (sequential; each row parallel over its population),
+/// Rows for every `alpha` (sequential; each row parallel over its population;
+/// finished rows are checkpointed through `observer`, `resume::Finished`),
 /// the end point and `alpha_d` (bisection in `[alphas[0], alphas[last]]`, `bisections` steps).
 pub fn pop_diagram(
     k: usize,
@@ -378,22 +380,34 @@ pub fn pop_diagram(
     bisections: usize,
     observer: &dyn Observer,
 ) -> Result<PopDiagram, Cancelled> {
-    let mut rows = Vec::with_capacity(alphas.len());
-    for (r, &alpha) in alphas.iter().enumerate() {
-        let row_settings = PopSettings { seed: settings.seed.wrapping_add(r as u64 * 7919), ..settings };
-        let p = pop_path(k, alpha, path, ts, row_settings, &Silent(observer))?;
-        observer.progress(r as u64 + 1, (alphas.len() + bisections) as u64);
-        let tr = p.transitions;
+    let tag = format!("bicoloring diagram k {k} {path:?} alphas {alphas:?} t {ts:?} {settings:?}");
+    let finished = Finished::<PopRow>::resume(observer, tag, "rows");
+    let emit = |row: &PopRow| {
+        let tr = row.transitions;
         if let (Some(lo), Some(hi)) = (tr.spinodal_low_t, tr.spinodal_high_t) {
-            observer.trace("spinodal_low", alpha, lo);
-            observer.trace("spinodal_high", alpha, hi);
+            observer.trace("spinodal_low", row.alpha, lo);
+            observer.trace("spinodal_high", row.alpha, hi);
         }
         if let Some(fo) = tr.first_order_t {
-            observer.trace("first_order", alpha, fo);
+            observer.trace("first_order", row.alpha, fo);
         }
+    };
+    let total = (alphas.len() + bisections) as u64;
+    finished.for_each(|_, row| emit(row));
+    let skip = finished.done();
+    for (r, &alpha) in alphas.iter().enumerate() {
+        if skip.contains(&(r as u64)) {
+            continue;
+        }
+        let row_settings = PopSettings { seed: settings.seed.wrapping_add(r as u64 * 7919), ..settings };
+        let p = pop_path(k, alpha, path, ts, row_settings, &Silent(observer))?;
         let delta_m = p.points.iter().map(|q| q.m_inf.mean - q.m_uninf.mean).collect();
-        rows.push(PopRow { alpha, transitions: tr, delta_m });
+        let row = PopRow { alpha, transitions: p.transitions, delta_m };
+        emit(&row);
+        finished.insert(r as u64, row);
+        observer.progress(finished.done().len() as u64, total);
     }
+    let rows = finished.into_items();
     let end_point = rows.iter().find_map(|r| {
         let (lo, hi) = (r.transitions.spinodal_low_t?, r.transitions.spinodal_high_t?);
         Some((r.alpha, 0.5 * (lo + hi)))
