@@ -102,7 +102,7 @@ fn start_and_kill(cache: &Path, p: &Path) {
         assert!(start.elapsed() < Duration::from_secs(120), "no checkpoint after 120 s");
         std::thread::sleep(Duration::from_millis(5));
     }
-    let delay = random_delay(Duration::from_millis(400));
+    let delay = random_delay(Duration::from_millis(300));
     eprintln!("killing {} ms after a checkpoint", delay.as_millis());
     std::thread::sleep(delay);
     assert!(child.try_wait().unwrap().is_none(), "the stage finished before it was killed: make it longer");
@@ -132,7 +132,7 @@ fn killed_runs_resume_to_the_same_bits(stage: &str, kills: usize) {
 
 #[test]
 fn metropolis_killed_three_times_resumes_and_gc_removes_orphans() {
-    let stage = "kind = \"sample.metropolis\"\ninputs = [\"sk\"]\nchains = 4\nsweeps = 40000\nburn_in = 100\nrecord_every = 500\n";
+    let stage = "kind = \"sample.metropolis\"\ninputs = [\"sk\"]\nchains = 4\nsweeps = 250000\nburn_in = 100\nrecord_every = 500\n";
     killed_runs_resume_to_the_same_bits(stage, 3);
 
     // gc keeps the checkpoint of a stage a listed pipeline uses, removes it otherwise.
@@ -151,7 +151,7 @@ fn metropolis_killed_three_times_resumes_and_gc_removes_orphans() {
 #[test]
 fn bicoloring_glauber_resumes() {
     killed_runs_resume_to_the_same_bits(
-        "kind = \"sample.metropolis\"\ninputs = [\"graph\"]\ninit = \"planted\"\nchains = 2\nsweeps = 4000\nburn_in = 0\nrecord_every = 100\n",
+        "kind = \"sample.metropolis\"\ninputs = [\"graph\"]\ninit = \"planted\"\nchains = 2\nsweeps = 6000\nburn_in = 0\nrecord_every = 100\n",
         1,
     );
 }
@@ -159,7 +159,7 @@ fn bicoloring_glauber_resumes() {
 #[test]
 fn tempering_resumes() {
     killed_runs_resume_to_the_same_bits(
-        "kind = \"sample.parallel-tempering\"\ninputs = [\"sk\"]\nchains = 2\nreplicas = 4\nsweeps = 10000\nburn_in = 100\nrecord_every = 250\n",
+        "kind = \"sample.parallel-tempering\"\ninputs = [\"sk\"]\nchains = 2\nreplicas = 4\nsweeps = 60000\nburn_in = 100\nrecord_every = 250\n",
         1,
     );
 }
@@ -167,7 +167,7 @@ fn tempering_resumes() {
 #[test]
 fn langevin_resumes() {
     killed_runs_resume_to_the_same_bits(
-        "kind = \"sample.langevin\"\ninputs = [\"sphere\"]\nchains = 2\nsteps = 20000\nburn_in = 0\nrecord_every = 100\ndt = 0.01\n",
+        "kind = \"sample.langevin\"\ninputs = [\"sphere\"]\nchains = 2\nsteps = 50000\nburn_in = 0\nrecord_every = 100\ndt = 0.01\n",
         1,
     );
 }
@@ -175,7 +175,7 @@ fn langevin_resumes() {
 #[test]
 fn diffusion_resumes() {
     killed_runs_resume_to_the_same_bits(
-        "kind = \"sample.diffusion\"\ninputs = [\"tensor\"]\nsamples = 64\nbatch = 2\ndt = 0.01\nt_fine = 2\nt_max = 50\ngeometric_steps = 10\n",
+        "kind = \"sample.diffusion\"\ninputs = [\"tensor\"]\nsamples = 8\nbatch = 1\ndt = 0.01\nt_fine = 2\nt_max = 50\ngeometric_steps = 10\n",
         1,
     );
 }
@@ -183,7 +183,7 @@ fn diffusion_resumes() {
 #[test]
 fn flow_resumes() {
     killed_runs_resume_to_the_same_bits(
-        "kind = \"sample.flow\"\ninputs = [\"tensor\"]\nsamples = 64\nbatch = 2\nds = 0.005\nnoise = 0.5\ngeometric_steps = 10\n",
+        "kind = \"sample.flow\"\ninputs = [\"tensor\"]\nsamples = 16\nbatch = 1\nds = 0.005\nnoise = 0.5\ngeometric_steps = 10\n",
         1,
     );
 }
@@ -191,7 +191,7 @@ fn flow_resumes() {
 #[test]
 fn autoregressive_resumes() {
     killed_runs_resume_to_the_same_bits(
-        "kind = \"sample.autoregressive\"\ninputs = [\"tensor\"]\nsamples = 64\nbatch = 2\n",
+        "kind = \"sample.autoregressive\"\ninputs = [\"tensor\"]\nsamples = 48\nbatch = 2\n",
         1,
     );
 }
@@ -199,7 +199,7 @@ fn autoregressive_resumes() {
 #[test]
 fn phase_diagram_resumes() {
     killed_runs_resume_to_the_same_bits(
-        "kind = \"theory.phase-diagram\"\nmodel = \"spiked-tensor\"\ntemperature_min = 0.55\ntemperature_max = 0.8\ndelta_points = 60\nt_max = 2.0\nt_points = 60\n",
+        "kind = \"theory.phase-diagram\"\nmodel = \"spiked-tensor\"\ntemperature_min = 0.55\ntemperature_max = 0.8\nprior = \"sparse-rademacher\"\nrho = 0.5\ndelta_points = 5000\nt_max = 2.0\nt_points = 200\n",
         1,
     );
 }
@@ -207,7 +207,7 @@ fn phase_diagram_resumes() {
 #[test]
 fn bicoloring_diagram_resumes() {
     killed_runs_resume_to_the_same_bits(
-        "kind = \"theory.bicoloring-diagram\"\nalpha_points = 8\nt_points = 4\npopulation = 20000\niterations = 30\nbisections = 0\n",
+        "kind = \"theory.bicoloring-diagram\"\nalpha_points = 6\nt_points = 4\npopulation = 300\niterations = 20\nbisections = 0\n",
         1,
     );
 }
