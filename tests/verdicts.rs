@@ -170,3 +170,22 @@ fn predictions_follow_the_transitions_of_the_ising_3_spin_model() {
     }
     assert_eq!(theory.predict("sample.autoregressive-net", None).prediction, None);
 }
+
+#[test]
+fn a_reference_that_is_not_an_input_is_refused_at_validation() {
+    use quench::pipeline::{Pipeline, Source};
+    let text = |reference: &str| {
+        format!(
+            "[stage.inst]\nkind = \"disorder.spiked-tensor\"\nn = 8\ntemperature = 0.8\n\
+             [stage.mcmc]\nkind = \"sample.metropolis\"\ninputs = [\"inst\"]\nchains = 2\nsweeps = 8\nburn_in = 2\nrecord_every = 2\n\
+             [stage.cmp]\nkind = \"eval.compare\"\ninputs = [\"inst\", \"mcmc\"]\nreference = {reference}\n"
+        )
+    };
+    let load = |r: &str| Pipeline::from_source(&Source::new(std::path::Path::new("p.toml"), text(r)), quench::stages::CATALOG);
+    let e = load("\"mcmcc\"").err().expect("refused").to_string();
+    assert!(e.contains("stage `cmp`") && e.contains("\"mcmcc\" is not an input of this stage"), "{e}");
+    assert!(e.contains("\"inst\", \"mcmc\""), "{e}");
+    let e = load("3").err().expect("refused").to_string();
+    assert!(e.contains("parameter `reference`"), "{e}");
+    assert!(load("\"mcmc\"").is_ok());
+}
