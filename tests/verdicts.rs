@@ -97,22 +97,24 @@ fn markov_samples(run: SpinRun) -> Samples {
     }
 }
 
-/// Over 12 instances at T = 0.9 (above every transition: everything is
-/// predicted to work): exact samples are `biased` at most once (the
+/// Over 12 instances (n = 12) at T = 0.9 (above every transition: everything
+/// is predicted to work), 256 exact draws against 32 planted-start chains,
+/// tolerance 0.08 (energies per spin fluctuate by ~0.3 at n = 12): exact
+/// samples are `biased` at most twice (the
 /// family-wise false-alarm rate is alpha = 0.05 per instance, so 12 instances
 /// give 0.6 false alarms on average; P(>= 3) = 0.02); samples drawn at T = 1.3
 /// are `biased` on every instance.
 #[test]
 fn exact_samples_are_consistent_and_wrong_temperature_samples_biased() {
     let t = 0.9;
-    let th = Thresholds { alpha: 0.05, tolerance: 0.05 };
+    let th = Thresholds { alpha: 0.05, tolerance: 0.08 };
     let (mut false_alarms, mut consistent, mut detected) = (0, 0, 0);
     let instances = 12;
     for inst in 0..instances {
         let d = Disorder::spiked_tensor(12, Prior::Rademacher, delta_from_temperature(3, t), 100 + inst);
-        let reference = markov_samples(metropolis::run(&d, &reference_params(8, 4000), inst, &Silent).unwrap());
-        let good = exact_draws(&d, t, 32, inst);
-        let bad = exact_draws(&d, 1.3, 32, inst);
+        let reference = markov_samples(metropolis::run(&d, &reference_params(32, 4000), inst, &Silent).unwrap());
+        let good = exact_draws(&d, t, 256, inst);
+        let bad = exact_draws(&d, 1.3, 256, inst);
         let settings = Settings { reference: Some(0), thresholds: th, permutations: 199, seed: inst };
         let c = compare(&d, &[("reference", &reference), ("good", &good), ("bad", &bad)], &settings, &Silent).unwrap();
         assert!(c.rows[0].vs_reference.is_none());
