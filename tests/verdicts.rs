@@ -183,7 +183,8 @@ fn a_reference_that_is_not_an_input_is_refused_at_validation() {
              [stage.cmp]\nkind = \"eval.compare\"\ninputs = [\"inst\", \"mcmc\"]\nreference = {reference}\n"
         )
     };
-    let load = |r: &str| Pipeline::from_source(&Source::new(std::path::Path::new("p.toml"), text(r)), quench::stages::CATALOG);
+    let load =
+        |r: &str| Pipeline::from_source(&Source::new(std::path::Path::new("p.toml"), text(r)), quench::stages::CATALOG);
     let e = load("\"mcmcc\"").err().expect("refused").to_string();
     assert!(e.contains("stage `cmp`") && e.contains("\"mcmcc\" is not an input of this stage"), "{e}");
     assert!(e.contains("\"inst\", \"mcmc\""), "{e}");

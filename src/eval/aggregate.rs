@@ -65,7 +65,8 @@ pub fn aggregate(comparisons: &[Comparison]) -> Result<Aggregate, AggregateError
             let (energy_excess_mean, energy_excess_stderr) = stat(all.iter().filter_map(|r| r.energy_excess).collect());
             let (overlap_planted_mean, overlap_planted_stderr) =
                 stat(all.iter().filter_map(|r| r.overlap_planted_mean).collect());
-            let diffs: Vec<f64> = all.iter().filter_map(|r| r.vs_reference.as_ref()).map(|v| v.energy_diff.value).collect();
+            let diffs: Vec<f64> =
+                all.iter().filter_map(|r| r.vs_reference.as_ref()).map(|v| v.energy_diff.value).collect();
             let (energy_diff_mean, energy_diff_stderr) = stat(diffs.clone());
             let mut verdict_counts = [0; 3];
             for v in all.iter().filter_map(|r| r.verdict()) {

@@ -170,9 +170,8 @@ mod tests {
         assert!(t1.p_value < 0.01, "p = {}", t1.p_value);
         // Aligned (q ~ 1) against independent (q ~ 0) configurations.
         let aligned: Vec<Vec<f32>> = (0..8).map(|_| vec![1.0; 50]).collect();
-        let random: Vec<Vec<f32>> = (0..8)
-            .map(|_| (0..50).map(|_| if rng.random::<bool>() { 1.0 } else { -1.0 }).collect())
-            .collect();
+        let random: Vec<Vec<f32>> =
+            (0..8).map(|_| (0..50).map(|_| if rng.random::<bool>() { 1.0 } else { -1.0 }).collect()).collect();
         let pq = pq_test(&aligned, &random, true, 499, &mut stream(9, "test", 1));
         assert!(pq.p_value < 0.01 && pq.statistic > 0.9, "{pq:?}");
     }

@@ -169,7 +169,8 @@ pub struct Theory {
 impl Theory {
     pub fn of(d: &Disorder) -> Theory {
         let model = if d.family == Family::Sk { None } else { se_model_of(d) };
-        let dynamical = model.and_then(|m| theory::static_transitions(m.p, &m.prior).ok()).map(|s| (s.temperature_d, s.continuous));
+        let dynamical =
+            model.and_then(|m| theory::static_transitions(m.p, &m.prior).ok()).map(|s| (s.temperature_d, s.continuous));
         let paths = [Path::Diffusion, Path::Decimation].map(|p| model.and_then(|m| theory::transition(&m, p).ok()));
         Theory { model, temperature: d.temperature, dynamical, paths }
     }

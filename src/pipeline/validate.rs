@@ -105,7 +105,11 @@ fn check_stage<'c, C: Catalog + ?Sized>(
             }
             Some(param) => match param.kind.accept(&value.value) {
                 Ok(v) => match not_an_input(&param.kind, &v, &input_names(decl)) {
-                    Some(why) => errors.push(source.error(value.span.clone(), stage, format!("parameter `{}`: {why}", key.value))),
+                    Some(why) => errors.push(source.error(
+                        value.span.clone(),
+                        stage,
+                        format!("parameter `{}`: {why}", key.value),
+                    )),
                     None => values.push((key.value.clone(), v)),
                 },
                 Err(why) => {

@@ -66,7 +66,8 @@ fn verdict_table(c: &Comparison) -> String {
         let predicted = r.predicted.prediction.map_or("-", |p| p.name());
         let Some(v) = &r.vs_reference else {
             let what = if c.reference.as_deref() == Some(r.stage.as_str()) { "reference" } else { "" };
-            out += &format!("  {:<34} {:>20} {:>9} {:>9} {:>10} {:>12} {:>9}\n", r.stage, "", "", "", "", what, predicted);
+            out +=
+                &format!("  {:<34} {:>20} {:>9} {:>9} {:>10} {:>12} {:>9}\n", r.stage, "", "", "", "", what, predicted);
             continue;
         };
         out += &format!(

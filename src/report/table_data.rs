@@ -39,7 +39,10 @@ pub fn aggregate(a: &Aggregate) -> Table {
             (
                 "verdict".into(),
                 Column::Text(
-                    a.rows.iter().map(|r| r.decision.as_ref().map_or(String::new(), |d| d.verdict.name().into())).collect(),
+                    a.rows
+                        .iter()
+                        .map(|r| r.decision.as_ref().map_or(String::new(), |d| d.verdict.name().into()))
+                        .collect(),
                 ),
             ),
             (
