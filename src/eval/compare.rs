@@ -229,7 +229,7 @@ fn against(
     );
     let z2 = d.p.is_multiple_of(2);
     let overlap_test = planted.filter(|_| !configs.is_empty() && !reference_configs.is_empty()).map(|x| {
-        let m = |c: &[&[f32]]| c.iter().map(|r| planted_overlap(*r, x, d.prior, z2)).collect::<Vec<f64>>();
+        let m = |c: &[&[f32]]| c.iter().map(|r| planted_overlap(r, x, d.prior, z2)).collect::<Vec<f64>>();
         ks_test(&m(configs), &m(reference_configs), settings.permutations, rng)
     });
     let q_test = (configs.len() >= 3 && reference_configs.len() >= 3)
