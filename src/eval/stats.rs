@@ -13,7 +13,8 @@
 //!
 //! Added here: `ess = samples / tau_corr` and `error_from_tau =
 //! sqrt(variance tau_corr / samples)`, the autocorrelation-corrected standard error.
-//! Also histograms on fixed edges and a chi-square goodness-of-fit test.
+//! Also histograms on fixed edges, a chi-square goodness-of-fit test and
+//! Student's t p-values and quantiles.
 
 use serde::{Deserialize, Serialize};
 
@@ -307,6 +308,70 @@ pub fn upper_gamma_regularized(a: f64, x: f64) -> f64 {
     prefactor * h
 }
 
+/// Regularized incomplete beta `I_x(a, b)` (continued fraction, Numerical Recipes' `betacf`).
+pub fn incomplete_beta(a: f64, b: f64, x: f64) -> f64 {
+    if x <= 0.0 {
+        return 0.0;
+    }
+    if x >= 1.0 {
+        return 1.0;
+    }
+    let front = (ln_gamma(a + b) - ln_gamma(a) - ln_gamma(b) + a * x.ln() + b * (1.0 - x).ln()).exp();
+    if x > (a + 1.0) / (a + b + 2.0) {
+        return 1.0 - incomplete_beta(b, a, 1.0 - x);
+    }
+    let tiny = 1e-300;
+    let (mut c, mut d) = (1.0, 1.0 - (a + b) * x / (a + 1.0));
+    d = 1.0 / if d.abs() < tiny { tiny } else { d };
+    let mut h = d;
+    for m in 1..10_000 {
+        let m = m as f64;
+        for num in [
+            m * (b - m) * x / ((a + 2.0 * m - 1.0) * (a + 2.0 * m)),
+            -(a + m) * (a + b + m) * x / ((a + 2.0 * m) * (a + 2.0 * m + 1.0)),
+        ] {
+            d = 1.0 + num * d;
+            d = 1.0 / if d.abs() < tiny { tiny } else { d };
+            c = 1.0 + num / c;
+            c = if c.abs() < tiny { tiny } else { c };
+            h *= d * c;
+        }
+        if (d * c - 1.0).abs() < 1e-15 {
+            break;
+        }
+    }
+    front * h / a
+}
+
+/// Two-sided p-value `P(|T| >= |t|)` of Student's t with `dof` degrees of
+/// freedom (the normal limit for infinite `dof`).
+pub fn student_t_p_value(t: f64, dof: f64) -> f64 {
+    if !t.is_finite() {
+        return 0.0;
+    }
+    if !dof.is_finite() {
+        return upper_gamma_regularized(0.5, t * t / 2.0);
+    }
+    incomplete_beta(dof / 2.0, 0.5, dof / (dof + t * t))
+}
+
+/// The `t > 0` with `student_t_p_value(t, dof) = p` (bisection).
+pub fn student_t_critical(p: f64, dof: f64) -> f64 {
+    let (mut lo, mut hi) = (0.0, 1.0);
+    while student_t_p_value(hi, dof) > p {
+        hi *= 2.0;
+    }
+    for _ in 0..200 {
+        let mid = 0.5 * (lo + hi);
+        if student_t_p_value(mid, dof) > p {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    0.5 * (lo + hi)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -365,6 +430,10 @@ mod tests {
         assert!((upper_gamma_regularized(5.0, 23.209_251 / 2.0) - 0.01).abs() < 1e-7);
         assert!((upper_gamma_regularized(15.0, 18.492_66 / 2.0) - 0.95).abs() < 1e-5);
         assert!((ln_gamma(10.0) - 362_880f64.ln()).abs() < 1e-12);
+        // Student t quantiles: t_{0.975}(5) = 2.570582, t_{0.995}(15) = 2.946713.
+        assert!((student_t_p_value(2.570_582, 5.0) - 0.05).abs() < 1e-6);
+        assert!((student_t_critical(0.01, 15.0) - 2.946_713).abs() < 1e-5);
+        assert!((student_t_critical(0.05, f64::INFINITY) - 1.959_964).abs() < 1e-5);
         let c = chi_square(&[10, 20, 30, 0], &[0.2, 0.3, 0.5, 0.0], 5.0);
         assert_eq!(c.dof, 2);
         assert!((c.statistic - (4.0 / 12.0 + 4.0 / 18.0 + 0.0)).abs() < 1e-12);

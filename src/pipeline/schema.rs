@@ -23,6 +23,9 @@ pub enum ParamKind {
     /// One of the listed names.
     Choice(&'static [&'static str]),
     Bool,
+    /// The name of one of the stage's own inputs, as written in its `inputs`
+    /// (validation checks that it is one).
+    Input,
 }
 
 /// A default value, or none (the parameter is optional or part of a choice group).
@@ -171,6 +174,7 @@ impl ParamKind {
             }
             ParamKind::Choice(names) => format!("one of {}", quoted_list(names)),
             ParamKind::Bool => "true or false".into(),
+            ParamKind::Input => "the name of one of the stage's inputs".into(),
         }
     }
 
@@ -191,8 +195,20 @@ impl ParamKind {
             }
             (ParamKind::Choice(names), ParamValue::Str(s)) if names.contains(&s.as_str()) => Ok(value.clone()),
             (ParamKind::Bool, ParamValue::Bool(_)) => Ok(value.clone()),
+            (ParamKind::Input, ParamValue::Str(_)) => Ok(value.clone()),
             _ => Err(expected()),
         }
+    }
+}
+
+/// For a `ParamKind::Input` parameter: why `value` is not one of `inputs` (None when it is).
+pub fn not_an_input(kind: &ParamKind, value: &ParamValue, inputs: &[&str]) -> Option<String> {
+    match (kind, value) {
+        (ParamKind::Input, ParamValue::Str(s)) if !inputs.contains(&s.as_str()) => Some(format!(
+            "\"{s}\" is not an input of this stage (its inputs: {})",
+            if inputs.is_empty() { "none".to_string() } else { quoted_list(inputs) }
+        )),
+        _ => None,
     }
 }
 

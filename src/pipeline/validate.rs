@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 use super::error::{PipelineError, Source};
 use super::params::ParamValue;
 use super::parse::{PipelineDecl, Span, StageDecl};
-use super::schema::{Catalog, KindSpec, MAX_STAGES};
+use super::schema::{not_an_input, Catalog, KindSpec, MAX_STAGES};
 
 /// Bad values reported one by one per sweep; the rest are counted.
 const MAX_VALUE_ERRORS: usize = 10;
@@ -104,7 +104,14 @@ fn check_stage<'c, C: Catalog + ?Sized>(
                 ));
             }
             Some(param) => match param.kind.accept(&value.value) {
-                Ok(v) => values.push((key.value.clone(), v)),
+                Ok(v) => match not_an_input(&param.kind, &v, &input_names(decl)) {
+                    Some(why) => errors.push(source.error(
+                        value.span.clone(),
+                        stage,
+                        format!("parameter `{}`: {why}", key.value),
+                    )),
+                    None => values.push((key.value.clone(), v)),
+                },
                 Err(why) => {
                     errors.push(source.error(value.span.clone(), stage, format!("parameter `{}`: {why}", key.value)))
                 }
@@ -113,6 +120,10 @@ fn check_stage<'c, C: Catalog + ?Sized>(
     }
     let failed = inputs.len() != decl.inputs.len();
     (!failed).then(|| CheckedStage { index: position, decl: decl.clone(), spec, values, inputs })
+}
+
+fn input_names(decl: &StageDecl) -> Vec<&str> {
+    decl.inputs.iter().map(|i| i.value.as_str()).collect()
 }
 
 fn check_sweeps(
@@ -175,7 +186,10 @@ fn check_sweeps(
                 Ok(v) if !seen.insert(v.canonical_key()) => {
                     format!("sweep `{}`: value {v} appears twice", sweep.key.value)
                 }
-                Ok(_) => continue,
+                Ok(v) => match not_an_input(&param.kind, &v, &input_names(&stage.decl)) {
+                    Some(why) => format!("sweep `{}`: {why}", sweep.key.value),
+                    None => continue,
+                },
                 Err(why) => format!("sweep `{}`: {why}", sweep.key.value),
             };
             bad += 1;

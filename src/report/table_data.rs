@@ -31,6 +31,26 @@ pub fn aggregate(a: &Aggregate) -> Table {
             ("energy_excess_stderr".into(), opt_col(a.rows.iter().map(|r| r.energy_excess_stderr))),
             ("overlap_planted".into(), opt_col(a.rows.iter().map(|r| r.overlap_planted_mean))),
             ("overlap_planted_stderr".into(), opt_col(a.rows.iter().map(|r| r.overlap_planted_stderr))),
+            ("energy_diff".into(), opt_col(a.rows.iter().map(|r| r.energy_diff_mean))),
+            ("energy_diff_stderr".into(), opt_col(a.rows.iter().map(|r| r.energy_diff_stderr))),
+            ("consistent".into(), Column::Int(a.rows.iter().map(|r| r.verdict_counts[0] as i64).collect())),
+            ("biased".into(), Column::Int(a.rows.iter().map(|r| r.verdict_counts[1] as i64).collect())),
+            ("inconclusive".into(), Column::Int(a.rows.iter().map(|r| r.verdict_counts[2] as i64).collect())),
+            (
+                "verdict".into(),
+                Column::Text(
+                    a.rows
+                        .iter()
+                        .map(|r| r.decision.as_ref().map_or(String::new(), |d| d.verdict.name().into()))
+                        .collect(),
+                ),
+            ),
+            (
+                "predicted".into(),
+                Column::Text(
+                    a.rows.iter().map(|r| r.predicted.prediction.map_or(String::new(), |p| p.name().into())).collect(),
+                ),
+            ),
         ],
     }
 }
@@ -199,6 +219,22 @@ pub fn comparison(c: &Comparison) -> Vec<Table> {
             ("r_hat".into(), f(|r| r.r_hat)),
             ("tau".into(), f(|r| r.tau)),
             ("ess".into(), f(|r| r.ess)),
+            ("energy_diff".into(), f(|r| r.vs_reference.as_ref().map(|v| v.energy_diff.value))),
+            ("energy_diff_stderr".into(), f(|r| r.vs_reference.as_ref().map(|v| v.energy_diff.stderr))),
+            ("overlap_p_value".into(), f(|r| r.vs_reference.as_ref().and_then(|v| v.overlap_test).map(|t| t.p_value))),
+            ("q_p_value".into(), f(|r| r.vs_reference.as_ref().and_then(|v| v.q_test).map(|t| t.p_value))),
+            ("detectable_bias".into(), f(|r| r.vs_reference.as_ref().and_then(|v| v.decision.detectable_bias))),
+            (
+                "verdict".into(),
+                Column::Text(rows.iter().map(|r| r.verdict().map_or(String::new(), |v| v.name().into())).collect()),
+            ),
+            (
+                "predicted".into(),
+                Column::Text(
+                    rows.iter().map(|r| r.predicted.prediction.map_or(String::new(), |p| p.name().into())).collect(),
+                ),
+            ),
+            ("predicted_at".into(), f(|r| r.predicted.at)),
         ],
     };
     let mut hist = Table {

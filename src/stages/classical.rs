@@ -261,6 +261,11 @@ fn sampler_error(e: SamplerError) -> anyhow::Error {
     }
 }
 
+/// `init_planted` = 1 for chains started at x* (read by `eval.compare`'s prediction).
+fn init_note(init: Init) -> (String, f64) {
+    ("init_planted".into(), if init == Init::Planted { 1.0 } else { 0.0 })
+}
+
 fn from_spin_run(kind: &str, run: SpinRun, notes: Vec<(String, f64)>) -> Samples {
     Samples {
         sampler: kind.into(),
@@ -287,7 +292,7 @@ fn run_metropolis(run: &StageRun) -> Result<Artifact> {
     }
     let mp: MetropolisParams = run.params()?;
     let spins = metropolis::run(run.disorder()?, &mp, run.seed, run.observer).map_err(sampler_error)?;
-    Ok(Artifact::Samples(from_spin_run(METROPOLIS.spec.name, spins, Vec::new())))
+    Ok(Artifact::Samples(from_spin_run(METROPOLIS.spec.name, spins, vec![init_note(mp.init)])))
 }
 
 fn run_tempering(run: &StageRun) -> Result<Artifact> {
@@ -296,6 +301,7 @@ fn run_tempering(run: &StageRun) -> Result<Artifact> {
     let mut notes: Vec<(String, f64)> =
         out.swap_acceptance.iter().enumerate().map(|(i, a)| (format!("swap_acceptance_{i}"), *a)).collect();
     notes.extend(out.betas.iter().enumerate().map(|(i, b)| (format!("beta_{i}"), *b)));
+    notes.push(init_note(tp.init));
     Ok(Artifact::Samples(from_spin_run(TEMPERING.spec.name, out.spins, notes)))
 }
 
@@ -314,6 +320,6 @@ fn run_langevin(run: &StageRun) -> Result<Artifact> {
             .map(|c| SampleChain { configurations: c.samples.concat(), energy: c.energy, acceptance: None })
             .collect(),
         traces: Vec::new(),
-        notes: vec![("max_norm_error".into(), worst), ("dt".into(), lp.dt)],
+        notes: vec![("max_norm_error".into(), worst), ("dt".into(), lp.dt), init_note(lp.init)],
     }))
 }

@@ -106,6 +106,15 @@ impl Args<'_> {
         }
     }
 
+    /// The name of one of the stage's inputs (`ParamKind::Input`), if given.
+    pub fn opt_input(&self, name: &'static str) -> Result<Option<String>, ParamProblem> {
+        match self.value(name)? {
+            None => Ok(None),
+            Some(ParamValue::Str(s)) => Ok(Some(s)),
+            Some(other) => Err(Self::wrong(name, "a stage name", &other)),
+        }
+    }
+
     pub fn choice<T: Choice>(&self, name: &'static str) -> Result<T, ParamProblem> {
         match self.required(name)? {
             ParamValue::Str(s) => T::from_name(&s).ok_or_else(|| {

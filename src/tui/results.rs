@@ -1,7 +1,9 @@
 //! The Results view: an `eval.*` stage's comparison, read from the summary
 //! its `summary` event carried (never computed here): per sampler the energy
-//! excess with its error, the overlap with x* against the theory's value,
-//! R-hat, and the evaluation's `verdict` when the summary has one. Laid out in
+//! difference to the reference sampler (else the excess over the equilibrium
+//! value) with its error, the overlap with x* against the theory's value,
+//! R-hat, and the `verdict` beside the theory's `predicted` when the summary
+//! has them. Laid out in
 //! columns when the width allows, else two lines per sampler (wrapped by rows,
 //! never inside a number).
 
@@ -44,8 +46,13 @@ fn figures(row: &Value, theory: Option<f64>) -> Figures {
         .or_else(|| row.get("stages").and_then(|s| s.get(0)).and_then(Value::as_str))
         .or_else(|| text(row, "sampler"))
         .unwrap_or("?");
-    let excess = num(row, "energy_excess").or_else(|| num(row, "energy_excess_mean"));
-    let error = num(row, "energy_stderr").or_else(|| num(row, "energy_excess_stderr"));
+    let vs_reference = num(row, "energy_diff").or_else(|| num(row, "energy_diff_mean"));
+    let excess = vs_reference.or_else(|| num(row, "energy_excess")).or_else(|| num(row, "energy_excess_mean"));
+    let error = if vs_reference.is_some() {
+        num(row, "energy_diff_stderr")
+    } else {
+        num(row, "energy_stderr").or_else(|| num(row, "energy_excess_stderr"))
+    };
     let excess = match (excess, error) {
         (Some(e), Some(s)) => format!("{e:+.4}±{s:.4}"),
         (Some(e), None) => format!("{e:+.4}"),
@@ -61,6 +68,11 @@ fn figures(row: &Value, theory: Option<f64>) -> Figures {
     let verdict = match (text(row, "verdict"), text(row, "predicted")) {
         (Some(v), Some(p)) => format!("{v} (SE: {p})"),
         (Some(v), None) => v.to_string(),
+        (None, Some(p)) if row.get("is_reference").and_then(Value::as_bool) == Some(true) => {
+            format!("reference (SE: {p})")
+        }
+        (None, Some(p)) => format!("(SE: {p})"),
+        _ if row.get("is_reference").and_then(Value::as_bool) == Some(true) => "reference".into(),
         _ => String::new(),
     };
     Figures {
@@ -73,7 +85,9 @@ fn figures(row: &Value, theory: Option<f64>) -> Figures {
 }
 
 fn verdict_style(verdict: &str) -> Style {
-    if verdict.starts_with("consistent") {
+    if verdict.starts_with("reference") || verdict.starts_with("(SE") {
+        Style::new()
+    } else if verdict.starts_with("consistent") {
         Style::new().fg(Color::Green)
     } else if verdict.starts_with("biased") {
         Style::new().fg(Color::Red).add_modifier(Modifier::BOLD)
@@ -103,6 +117,9 @@ pub fn lines(summary: &Value, width: usize) -> Vec<Line<'static>> {
     }
     if let Some(e) = num(summary, "equilibrium_energy") {
         head.push(format!("e_eq={e:.4}"));
+    }
+    if let Some(r) = text(summary, "reference") {
+        head.push(format!("ΔE vs {}", r.split('[').next().unwrap_or(r)));
     }
     head.push(theory.map_or("no theory overlap".into(), |q| format!("q_SE={q:.3}")));
     let mut out = vec![Line::from(Span::styled(fit_words(&head, width), bold))];
