@@ -14,7 +14,7 @@ use std::path::Path;
 use quench::stages::REGISTRY;
 
 /// Parses `doc` strictly as XML (the report is written well-formed), naming the error.
-fn parse(doc: &str, what: &str) -> roxmltree::Document<'_> {
+fn parse<'a>(doc: &'a str, what: &str) -> roxmltree::Document<'a> {
     let options = roxmltree::ParsingOptions { allow_dtd: true, ..Default::default() };
     roxmltree::Document::parse_with_options(doc, options).unwrap_or_else(|e| panic!("{what} is not well-formed: {e}"))
 }

@@ -237,14 +237,16 @@ fn summary_html(b: &mut String, summary: &Value) {
         let _ = write!(b, "<pre>{}</pre>\n", escape(&summary.to_string()));
         return;
     };
+    let rows = plot::fields::rows(summary);
     b.push_str("<table>");
     for (k, v) in map {
-        if plot::fields::rows(&Value::Object([(k.clone(), v.clone())].into_iter().collect())).is_none() {
-            let _ = write!(b, "<tr><th class=\"l\">{}</th>{}</tr>", escape(k), cell(v));
+        if rows.is_some() && (k == "samplers" || k == "rows") {
+            continue;
         }
+        let _ = write!(b, "<tr><th class=\"l\">{}</th>{}</tr>", escape(k), cell(v));
     }
     b.push_str("</table>\n");
-    if let Some(rows) = plot::fields::rows(summary) {
+    if let Some(rows) = rows {
         let mut columns: Vec<String> = Vec::new();
         for (_, row) in &rows {
             for k in row.as_object().map(|m| m.keys().cloned().collect::<Vec<_>>()).unwrap_or_default() {

@@ -85,7 +85,9 @@ fn segments(points: &[(f64, f64)]) -> Vec<Vec<(f64, f64)>> {
     let mut out = vec![Vec::new()];
     for &(x, y) in points {
         if x.is_finite() && y.is_finite() {
-            out.last_mut().map(|s: &mut Vec<(f64, f64)>| s.push((x, y)));
+            if let Some(s) = out.last_mut() {
+                s.push((x, y));
+            }
         } else if out.last().is_some_and(|s| !s.is_empty()) {
             out.push(Vec::new());
         }
@@ -178,11 +180,22 @@ fn draw_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, panel: &Panel) 
                 if *joined {
                     chart.draw_series(LineSeries::new(finite.iter().map(|p| (p.x, p.y)), color(*c).stroke_width(1)))?;
                 }
-                chart.draw_series(finite.iter().filter_map(|p| {
-                    p.err
-                        .filter(|e| e.is_finite() && *e > 0.0)
-                        .map(|e| ErrorBar::new_vertical(p.x, p.y - e, p.y, p.y + e, style, 8))
-                }))?;
+                // Error bars: a vertical segment with caps 1.2% of the x range wide.
+                let cap = 0.006 * (x1 - x0);
+                chart.draw_series(
+                    finite
+                        .iter()
+                        .filter_map(|p| p.err.filter(|e| e.is_finite() && *e > 0.0).map(|e| (p, e)))
+                        .flat_map(|(p, e)| {
+                            let (lo, hi) = (p.y - e, p.y + e);
+                            [
+                                vec![(p.x, lo), (p.x, hi)],
+                                vec![(p.x - cap, lo), (p.x + cap, lo)],
+                                vec![(p.x - cap, hi), (p.x + cap, hi)],
+                            ]
+                        })
+                        .map(|segment| PathElement::new(segment, style)),
+                )?;
                 let drawn = chart.draw_series(finite.iter().map(|p| Circle::new((p.x, p.y), 4, color(*c).filled())))?;
                 if let Some(l) = label {
                     labelled = true;

@@ -187,7 +187,7 @@ pub fn samples(s: &Samples, planted: Option<super::Planted>) -> Figure {
         for (c, chain) in s.chains.iter().enumerate() {
             let label = if c < 8 { format!("chain {c}") } else { String::new() };
             let e = chain.energy.iter().enumerate().map(|(r, &e)| (x_of(r), e)).collect();
-            energy.push(Item::Line { points: e, dashed: false, color: palette(c), width: 1, label: Some(label.clone()) });
+            energy.push(Item::Line { points: e, dashed: false, color: palette(c), width: 1, label: Some(label).filter(|l| !l.is_empty()) });
             if let Some(p) = planted {
                 let m = chain.records(s.n).enumerate().map(|(r, rec)| (x_of(r), planted_overlap(rec, p.x, p.prior, p.z2_symmetric))).collect();
                 overlap.push(Item::Line { points: m, dashed: false, color: palette(c), width: 1, label: None });
