@@ -158,7 +158,7 @@ impl Report {
 
     /// A value across the copies of a swept stage.
     pub fn sweep(&mut self, base: &str, figure: Result<Figure, String>) {
-        let _ = write!(self.body, "<h2 id=\"{}\">{} across its sweep</h2>\n", anchor(&format!("sweep-{base}")), escape(base));
+        let _ = write!(self.body, "<h2 id=\"{}\">{} across its sweep</h2>\n", format!("sweep-{}", &anchor(base)[2..]), escape(base));
         match figure {
             Ok(f) => self.figure(base, &f),
             Err(why) => {
