@@ -21,7 +21,9 @@ fn parse<'a>(doc: &'a str, what: &str) -> roxmltree::Document<'a> {
 
 /// Drawn elements (lines, paths, shapes) in an SVG tree.
 fn drawn(doc: &roxmltree::Document) -> usize {
-    doc.descendants().filter(|n| ["polyline", "path", "circle", "rect", "polygon", "line"].contains(&n.tag_name().name())).count()
+    doc.descendants()
+        .filter(|n| ["polyline", "path", "circle", "rect", "polygon", "line"].contains(&n.tag_name().name()))
+        .count()
 }
 
 /// Fraction of pixels of a PNG that are not (near) white.
@@ -44,7 +46,11 @@ fn every_artifact_kind_plots_and_reports() {
     let mut failures = Vec::new();
     for kind in REGISTRY.kinds() {
         let name = kind.spec.name;
-        let file = write(dir.path(), &format!("{}.toml", name.replace('.', "_")), &format!("[pipeline]\nseed = 3\n{}", kind.example));
+        let file = write(
+            dir.path(),
+            &format!("{}.toml", name.replace('.', "_")),
+            &format!("[pipeline]\nseed = 3\n{}", kind.example),
+        );
         let file = file.to_str().unwrap();
         let run = quench(&cache, &["run", file, "--headless"]);
         assert!(run.status.success(), "{name}: {}", text(&run));
@@ -79,7 +85,9 @@ fn every_artifact_kind_plots_and_reports() {
         let sweeps = page.matches("<h2 id=\"sweep-").count();
         let expected = quench::pipeline::Pipeline::load(Path::new(file), quench::stages::CATALOG).unwrap().stages.len();
         if svgs != expected + sweeps || stages != expected {
-            failures.push(format!("{name}: the report has {stages} stage sections and {svgs} figures for {expected} stages"));
+            failures.push(format!(
+                "{name}: the report has {stages} stage sections and {svgs} figures for {expected} stages"
+            ));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
@@ -158,11 +166,17 @@ fn the_report_holds_every_stage_the_sweep_and_what_is_missing() {
     let rows: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
     let rows = rows.as_array().unwrap();
     assert_eq!(rows.len(), 4 * 3 + 2 + 2);
-    let headings: Vec<String> =
-        doc.descendants().filter(|n| n.tag_name().name() == "h2").map(|n| n.descendants().filter(|t| t.is_text()).filter_map(|t| t.text()).collect()).collect();
+    let headings: Vec<String> = doc
+        .descendants()
+        .filter(|n| n.tag_name().name() == "h2")
+        .map(|n| n.descendants().filter(|t| t.is_text()).filter_map(|t| t.text()).collect())
+        .collect();
     for row in rows {
         let name = row["stage"].as_str().unwrap();
-        let heading = headings.iter().find(|h| h.starts_with(&format!("{name} "))).unwrap_or_else(|| panic!("no section for `{name}`"));
+        let heading = headings
+            .iter()
+            .find(|h| h.starts_with(&format!("{name} ")))
+            .unwrap_or_else(|| panic!("no section for `{name}`"));
         // `later` was never computed: `status` calls it missing, or stale beside a cached stage of its kind.
         let expected: &[&str] = if name == "later" { &["missing", "stale"] } else { &["cached"] };
         assert!(expected.iter().any(|e| heading.ends_with(e)), "`{name}`: {heading}");
@@ -183,7 +197,22 @@ fn the_report_holds_every_stage_the_sweep_and_what_is_missing() {
 
     // Across the sweep: the value, the x parameter, bands and samplers by name.
     let svg = dir.path().join("agg.svg");
-    let out = quench(&cache, &["plot", ps, "agg", "--y", "excess", "--x", "T", "--band", "0.6:0.7:my window", "--out", svg.to_str().unwrap()]);
+    let out = quench(
+        &cache,
+        &[
+            "plot",
+            ps,
+            "agg",
+            "--y",
+            "excess",
+            "--x",
+            "T",
+            "--band",
+            "0.6:0.7:my window",
+            "--out",
+            svg.to_str().unwrap(),
+        ],
+    );
     assert!(out.status.success(), "{}", text(&out));
     let body = std::fs::read_to_string(&svg).unwrap();
     let doc = parse(&body, "the sweep SVG");

@@ -99,10 +99,8 @@ fn sweep_figure(
     if missing > 0 {
         note(format_args!("note: {missing} of {} copies of `{base}` are not cached and are left out", indices.len()));
     }
-    let points: Vec<sweep::SweepPoint> = summaries
-        .iter()
-        .map(|(i, s)| sweep::SweepPoint { swept: &pipeline.stages[*i].swept, summary: s })
-        .collect();
+    let points: Vec<sweep::SweepPoint> =
+        summaries.iter().map(|(i, s)| sweep::SweepPoint { swept: &pipeline.stages[*i].swept, summary: s }).collect();
     let mut opts = opts.clone();
     let keys = sweep::swept_keys(&points);
     let x = match &opts.x {
@@ -136,7 +134,11 @@ pub fn plot(path: &Path, cache_dir: &Path, name: &str, out: &Path, opts: &sweep:
     let (pipeline, plan) = load(path)?;
     let indices = copies(&pipeline, name)?;
     let cache = open_cache(cache_dir)?;
-    let across = indices.len() > 1 || opts.y.is_some() || opts.x.is_some() || !opts.bands.is_empty() || !opts.samplers.is_empty();
+    let across = indices.len() > 1
+        || opts.y.is_some()
+        || opts.x.is_some()
+        || !opts.bands.is_empty()
+        || !opts.samplers.is_empty();
     let figure = if across {
         sweep_figure(&pipeline, &plan, &cache, name, &indices, opts).map_err(InvalidInput)?
     } else {
@@ -164,7 +166,8 @@ pub fn report(path: &Path, cache_dir: &Path, out: &Path) -> Result<i32> {
     // Sweeps of results first: the figures a reader looks for.
     let mut bases: Vec<&str> = Vec::new();
     for s in &pipeline.stages {
-        let result = [crate::stages::compare::COMPARISON, crate::stages::compare::AGGREGATE_OUTPUT].contains(&s.spec.output);
+        let result =
+            [crate::stages::compare::COMPARISON, crate::stages::compare::AGGREGATE_OUTPUT].contains(&s.spec.output);
         if result && s.name != s.base && !bases.contains(&s.base.as_str()) {
             bases.push(&s.base);
         }

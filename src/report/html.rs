@@ -158,7 +158,12 @@ impl Report {
 
     /// A value across the copies of a swept stage.
     pub fn sweep(&mut self, base: &str, figure: Result<Figure, String>) {
-        let _ = write!(self.body, "<h2 id=\"{}\">{} across its sweep</h2>\n", format!("sweep-{}", &anchor(base)[2..]), escape(base));
+        let _ = write!(
+            self.body,
+            "<h2 id=\"{}\">{} across its sweep</h2>\n",
+            format!("sweep-{}", &anchor(base)[2..]),
+            escape(base)
+        );
         match figure {
             Ok(f) => self.figure(base, &f),
             Err(why) => {
@@ -171,8 +176,15 @@ impl Report {
     pub fn finish(&self, name: &str, path: &str, text: &str, generated: &str) -> String {
         let mut out = String::with_capacity(self.body.len() + text.len() + 4096);
         out.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n");
-        let _ = write!(out, "<title>quench report: {}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n", escape(name));
-        let _ = write!(out, "<h1>quench report: {}</h1>\n<p class=\"muted\">{} · {}</p>\n", escape(name), escape(path), escape(generated));
+        let _ =
+            write!(out, "<title>quench report: {}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n", escape(name));
+        let _ = write!(
+            out,
+            "<h1>quench report: {}</h1>\n<p class=\"muted\">{} · {}</p>\n",
+            escape(name),
+            escape(path),
+            escape(generated)
+        );
         let missing = self.index.iter().filter(|(_, _, s)| s != "cached").count();
         let _ = write!(
             out,
@@ -224,7 +236,9 @@ fn scalar(v: &Value) -> String {
 fn cell(v: &Value) -> String {
     let text = scalar(v);
     let class = match v {
-        Value::String(s) if ["consistent", "biased", "inconclusive", "works", "fails"].contains(&s.as_str()) => s.as_str(),
+        Value::String(s) if ["consistent", "biased", "inconclusive", "works", "fails"].contains(&s.as_str()) => {
+            s.as_str()
+        }
         Value::String(_) => "l",
         _ => "",
     };

@@ -96,9 +96,9 @@ pub fn error_of(row: &Value, key: &str) -> Option<f64> {
 /// and `diff` or `reference`, not an error.
 pub fn reference_difference_field(row: &Value) -> Option<String> {
     let fields = numeric_fields(row);
-    fields.into_iter().find(|f| {
-        f.contains("energy") && (f.contains("diff") || f.contains("reference")) && !is_error_name(f)
-    })
+    fields
+        .into_iter()
+        .find(|f| f.contains("energy") && (f.contains("diff") || f.contains("reference")) && !is_error_name(f))
 }
 
 #[cfg(test)]

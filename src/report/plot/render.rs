@@ -130,7 +130,8 @@ fn draw_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, panel: &Panel) 
     mesh.draw()?;
     let mut labelled = false;
     // Shaded regions first, so lines and points stay visible on top.
-    let mut ordered: Vec<&Item> = panel.items.iter().filter(|i| matches!(i, Item::Band { .. } | Item::Fill { .. })).collect();
+    let mut ordered: Vec<&Item> =
+        panel.items.iter().filter(|i| matches!(i, Item::Band { .. } | Item::Fill { .. })).collect();
     ordered.extend(panel.items.iter().filter(|i| !matches!(i, Item::Band { .. } | Item::Fill { .. })));
     for item in ordered {
         match item {
@@ -147,7 +148,8 @@ fn draw_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, panel: &Panel) 
                 }
             }
             Item::Fill { polygon, color: c, opacity, label } => {
-                let pts: Vec<(f64, f64)> = polygon.iter().copied().filter(|p| p.0.is_finite() && p.1.is_finite()).collect();
+                let pts: Vec<(f64, f64)> =
+                    polygon.iter().copied().filter(|p| p.0.is_finite() && p.1.is_finite()).collect();
                 if pts.len() < 3 {
                     continue;
                 }
@@ -287,7 +289,12 @@ mod tests {
                 label: Some("points".into()),
             })
             .with(Item::Band { lo: 0.2, hi: 0.4, color: BLUE, opacity: 0.2, label: Some("band".into()) })
-            .with(Item::Fill { polygon: vec![(0.0, 0.0), (1.0, 0.0), (1.0, 0.5)], color: BLUE, opacity: 0.3, label: None })
+            .with(Item::Fill {
+                polygon: vec![(0.0, 0.0), (1.0, 0.0), (1.0, 0.5)],
+                color: BLUE,
+                opacity: 0.3,
+                label: None,
+            })
             .with(Item::VLine { x: 0.3, color: BLUE, label: Some("v".into()) })
             .with(Item::HLine { y: 0.3, color: BLUE, label: None })
             .with(Item::Dot { x: 0.7, y: 0.7, color: BLUE, label: Some("dot".into()) })

@@ -30,7 +30,12 @@ pub fn verdict_color(verdict: Option<&str>) -> Rgb {
 /// One summary value per sampler with its error, on a categorical axis, each
 /// point coloured by the row's `verdict` and annotated with it and the
 /// theory's `predicted` outcome when the summary has them.
-pub fn per_sampler(title: &str, y_label: &str, rows: &[(String, &Value)], key: impl Fn(&Value) -> Option<String>) -> Panel {
+pub fn per_sampler(
+    title: &str,
+    y_label: &str,
+    rows: &[(String, &Value)],
+    key: impl Fn(&Value) -> Option<String>,
+) -> Panel {
     let mut panel = Panel::new(title, "sampler", y_label);
     panel.categories = rows.iter().map(|(name, _)| name.clone()).collect();
     let mut groups: Vec<(Option<String>, Vec<ErrPoint>)> = Vec::new();
@@ -76,7 +81,10 @@ fn steps(edges: &[f64], counts: &[u64]) -> Vec<(f64, f64)> {
 
 /// Equal-width bins over the values' range, as (edges, counts).
 fn histogram(values: impl Iterator<Item = f64> + Clone, bins: usize) -> (Vec<f64>, Vec<u64>) {
-    let (lo, hi) = values.clone().filter(|v| v.is_finite()).fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(v), b.max(v)));
+    let (lo, hi) = values
+        .clone()
+        .filter(|v| v.is_finite())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(v), b.max(v)));
     if !lo.is_finite() {
         return (vec![0.0, 1.0], vec![0]);
     }
@@ -156,17 +164,36 @@ pub fn aggregate(summary: &Value) -> Figure {
 }
 
 pub fn denoiser_path(p: &DenoiserPath) -> Figure {
-    let mut panel = Panel::new("AMP along the planted path: hysteresis", "gamma^2 (diffusion path)", "overlap m with x*");
+    let mut panel =
+        Panel::new("AMP along the planted path: hysteresis", "gamma^2 (diffusion path)", "overlap m with x*");
     panel.legend = Corner::LowerRight;
     if let Some((lo, hi)) = p.window {
-        panel.push(Item::Band { lo, hi, color: ORANGE, opacity: 0.2, label: Some("measured hysteresis window".into()) });
+        panel.push(Item::Band {
+            lo,
+            hi,
+            color: ORANGE,
+            opacity: 0.2,
+            label: Some("measured hysteresis window".into()),
+        });
     }
     let pts = |y: &[f64]| p.t.iter().zip(y).map(|(&x, &y)| ErrPoint { x, y, err: None }).collect::<Vec<_>>();
-    panel.push(Item::Points { points: pts(&p.overlap_uninf), color: BLUE, joined: true, label: Some("AMP from the uninformed start".into()) });
-    panel.push(Item::Points { points: pts(&p.overlap_inf), color: RED, joined: true, label: Some("AMP from the informed start".into()) });
+    panel.push(Item::Points {
+        points: pts(&p.overlap_uninf),
+        color: BLUE,
+        joined: true,
+        label: Some("AMP from the uninformed start".into()),
+    });
+    panel.push(Item::Points {
+        points: pts(&p.overlap_inf),
+        color: RED,
+        joined: true,
+        label: Some("AMP from the informed start".into()),
+    });
     panel.push(Item::line(Item::xy(&p.t, &p.se_m_uninf), BLUE, "SE m_uninf"));
     panel.push(Item::dashed(Item::xy(&p.t, &p.se_m_inf), RED, "SE m_inf"));
-    for (name, t) in [("SE sp1", p.se_spinodal_low), ("SE first order", p.se_first_order), ("SE sp2", p.se_spinodal_high)] {
+    for (name, t) in
+        [("SE sp1", p.se_spinodal_low), ("SE first order", p.se_first_order), ("SE sp2", p.se_spinodal_high)]
+    {
         if let Some(t) = t {
             panel.push(Item::VLine { x: t, color: BLACK, label: Some(name.into()) });
         }
@@ -187,9 +214,19 @@ pub fn samples(s: &Samples, planted: Option<super::Planted>) -> Figure {
         for (c, chain) in s.chains.iter().enumerate() {
             let label = if c < 8 { format!("chain {c}") } else { String::new() };
             let e = chain.energy.iter().enumerate().map(|(r, &e)| (x_of(r), e)).collect();
-            energy.push(Item::Line { points: e, dashed: false, color: palette(c), width: 1, label: Some(label).filter(|l| !l.is_empty()) });
+            energy.push(Item::Line {
+                points: e,
+                dashed: false,
+                color: palette(c),
+                width: 1,
+                label: Some(label).filter(|l| !l.is_empty()),
+            });
             if let Some(p) = planted {
-                let m = chain.records(s.n).enumerate().map(|(r, rec)| (x_of(r), planted_overlap(rec, p.x, p.prior, p.z2_symmetric))).collect();
+                let m = chain
+                    .records(s.n)
+                    .enumerate()
+                    .map(|(r, rec)| (x_of(r), planted_overlap(rec, p.x, p.prior, p.z2_symmetric)))
+                    .collect();
                 overlap.push(Item::Line { points: m, dashed: false, color: palette(c), width: 1, label: None });
             }
         }
@@ -208,7 +245,13 @@ pub fn samples(s: &Samples, planted: Option<super::Planted>) -> Figure {
                 .chains
                 .iter()
                 .enumerate()
-                .filter_map(|(c, ch)| ch.last(s.n).map(|rec| ErrPoint { x: c as f64, y: planted_overlap(rec, p.x, p.prior, p.z2_symmetric), err: None }))
+                .filter_map(|(c, ch)| {
+                    ch.last(s.n).map(|rec| ErrPoint {
+                        x: c as f64,
+                        y: planted_overlap(rec, p.x, p.prior, p.z2_symmetric),
+                        err: None,
+                    })
+                })
                 .collect();
             let overlap = Panel::new("overlap with x* of each sample", "sample", "m").with(Item::Points {
                 points: m,
@@ -227,7 +270,11 @@ pub fn samples(s: &Samples, planted: Option<super::Planted>) -> Figure {
     path.legend = Corner::LowerRight;
     for (i, t) in overlaps.iter().enumerate() {
         let points = Item::xy(&t.x, &t.y);
-        path.push(if t.name.starts_with("se ") { Item::dashed(points, palette(i), &t.name) } else { Item::line(points, palette(i), &t.name) });
+        path.push(if t.name.starts_with("se ") {
+            Item::dashed(points, palette(i), &t.name)
+        } else {
+            Item::line(points, palette(i), &t.name)
+        });
     }
     let mut other = Panel::new("solver along the path", "path value t", "");
     for (i, t) in others.iter().enumerate() {
@@ -265,8 +312,11 @@ pub fn network(net: &Network) -> Figure {
 pub fn learned_denoiser(den: &Denoiser) -> Figure {
     let steps: Vec<f64> = den.curve.iter().map(|p| p.step as f64).collect();
     let loss: Vec<f64> = den.curve.iter().map(|p| p.loss).collect();
-    let curve = Panel::new("training loss (batch MSE per variable)", "training step", "loss")
-        .with(Item::line(Item::xy(&steps, &loss), BLUE, ""));
+    let curve = Panel::new("training loss (batch MSE per variable)", "training step", "loss").with(Item::line(
+        Item::xy(&steps, &loss),
+        BLUE,
+        "",
+    ));
     let mut mse = Panel::new("held-out MSE along the path", "path value t", "MSE per variable");
     mse.push(Item::line(Item::xy(&den.t, &den.mse_learned), BLUE, "learned"));
     mse.push(Item::line(Item::xy(&den.t, &den.mse_amp), RED, "AMP"));
@@ -332,8 +382,11 @@ pub fn bicoloring(g: &Bicoloring) -> Figure {
     for d in degree {
         counts[d as usize] += 1;
     }
-    let panel = Panel::new("vertex degrees", "hyperedges at a vertex", "fraction of vertices")
-        .with(Item::line(steps(&edges, &counts), BLUE, ""));
+    let panel = Panel::new("vertex degrees", "hyperedges at a vertex", "fraction of vertices").with(Item::line(
+        steps(&edges, &counts),
+        BLUE,
+        "",
+    ));
     let title = format!("bicoloring n={} k={} alpha={} ({} hyperedges)", g.n, g.k, g.alpha, g.m());
     Figure { title, rows: vec![vec![panel]] }
 }
@@ -362,11 +415,17 @@ mod tests {
         let rows = fields::rows(&summary).unwrap();
         let panel = per_sampler("e", "e", &rows, |_| Some("energy_excess".into()));
         assert_eq!(panel.categories, ["ref", "dif", "ar"]);
-        let texts: Vec<&str> =
-            panel.items.iter().filter_map(|i| if let Item::Text { text, .. } = i { Some(text.as_str()) } else { None }).collect();
+        let texts: Vec<&str> = panel
+            .items
+            .iter()
+            .filter_map(|i| if let Item::Text { text, .. } = i { Some(text.as_str()) } else { None })
+            .collect();
         assert_eq!(texts, ["biased · SE: fails", "consistent · SE: -"]);
-        let colours: Vec<Rgb> =
-            panel.items.iter().filter_map(|i| if let Item::Points { color, .. } = i { Some(*color) } else { None }).collect();
+        let colours: Vec<Rgb> = panel
+            .items
+            .iter()
+            .filter_map(|i| if let Item::Points { color, .. } = i { Some(*color) } else { None })
+            .collect();
         assert_eq!(colours, [BLUE, RED, GREEN]);
     }
 }

@@ -34,10 +34,9 @@ impl std::str::FromStr for Band {
         let mut parts = s.splitn(3, ':');
         let mut number = |what: &str| -> Result<f64, String> {
             let text = parts.next().unwrap_or("").trim();
-            text.parse::<f64>()
-                .ok()
-                .filter(|v| v.is_finite())
-                .ok_or_else(|| format!("--band {s}: {what} `{text}` is not a finite number; write LO:HI or LO:HI:LABEL"))
+            text.parse::<f64>().ok().filter(|v| v.is_finite()).ok_or_else(|| {
+                format!("--band {s}: {what} `{text}` is not a finite number; write LO:HI or LO:HI:LABEL")
+            })
         };
         let (lo, hi) = (number("LO")?, number("HI")?);
         if lo >= hi {
@@ -109,7 +108,8 @@ pub fn default_x(points: &[SweepPoint], keys: &[String]) -> Option<String> {
         seen.dedup();
         seen.len()
     };
-    let numeric = |k: &&String| points.iter().any(|p| p.swept.iter().any(|(key, v)| key == *k && as_number(v).is_some()));
+    let numeric =
+        |k: &&String| points.iter().any(|p| p.swept.iter().any(|(key, v)| key == *k && as_number(v).is_some()));
     keys.iter()
         .filter(numeric)
         .find(|k| k.ends_with(".temperature") && distinct(k) > 1)
@@ -172,7 +172,8 @@ pub fn figure(stage: &str, points: &[SweepPoint], opts: &SweepOptions) -> Result
         let mut rest = String::new();
         for k in &others {
             if let Some((_, v)) = p.swept.iter().find(|(key, _)| key == *k) {
-                let _ = write!(rest, "{}{}={v}", if rest.is_empty() { "" } else { " " }, k.rsplit('.').next().unwrap_or(k));
+                let _ =
+                    write!(rest, "{}{}={v}", if rest.is_empty() { "" } else { " " }, k.rsplit('.').next().unwrap_or(k));
             }
         }
         for (name, row) in rows_of(p.summary) {
@@ -193,7 +194,11 @@ pub fn figure(stage: &str, points: &[SweepPoint], opts: &SweepOptions) -> Result
         }
     }
     if curves.is_empty() {
-        let samplers = if opts.samplers.is_empty() { String::new() } else { format!(" for --sampler {}", opts.samplers.join(", ")) };
+        let samplers = if opts.samplers.is_empty() {
+            String::new()
+        } else {
+            format!(" for --sampler {}", opts.samplers.join(", "))
+        };
         return Err(format!("`{stage}`: no copy has a value `{y_key}` against `{x_key}`{samplers}"));
     }
     let x_label = x_key.rsplit('.').next().unwrap_or(&x_key).to_string();
@@ -208,7 +213,12 @@ pub fn figure(stage: &str, points: &[SweepPoint], opts: &SweepOptions) -> Result
     }
     for (i, (label, mut pts)) in curves.into_iter().enumerate() {
         pts.sort_by(|a, b| a.x.total_cmp(&b.x));
-        panel.push(Item::Points { points: pts, color: palette(i), joined: true, label: Some(label).filter(|l| !l.is_empty()) });
+        panel.push(Item::Points {
+            points: pts,
+            color: palette(i),
+            joined: true,
+            label: Some(label).filter(|l| !l.is_empty()),
+        });
     }
     Ok(Figure { title: format!("`{stage}` across its sweep"), rows: vec![vec![panel]] })
 }
@@ -236,8 +246,14 @@ mod tests {
                 ]})
             })
             .collect();
-        let points: Vec<SweepPoint> = sw.iter().zip(&summaries).map(|(s, v)| SweepPoint { swept: s, summary: v }).collect();
-        let opts = SweepOptions { y: Some("excess".into()), x: Some("T".into()), bands: vec!["0.68:0.74:diffusion window".parse().unwrap()], ..Default::default() };
+        let points: Vec<SweepPoint> =
+            sw.iter().zip(&summaries).map(|(s, v)| SweepPoint { swept: s, summary: v }).collect();
+        let opts = SweepOptions {
+            y: Some("excess".into()),
+            x: Some("T".into()),
+            bands: vec!["0.68:0.74:diffusion window".parse().unwrap()],
+            ..Default::default()
+        };
         let fig = figure("agg", &points, &opts).unwrap();
         let panel = &fig.rows[0][0];
         let curves: Vec<(&str, Vec<(f64, f64, Option<f64>)>)> = panel

@@ -59,7 +59,8 @@ pub fn diagram(d: &PhaseDiagram) -> Figure {
         pts.iter().map(|pt| (diagram_x(d, pt.delta), pt.t.clamp(y0.min(y1), y1.max(y0)))).collect()
     };
     let (low, first, high) = (line(&d.lower_spinodal), line(&d.first_order), line(&d.upper_spinodal));
-    let band = |a: &[(f64, f64)], b: &[(f64, f64)]| -> Vec<(f64, f64)> { a.iter().chain(b.iter().rev()).copied().collect() };
+    let band =
+        |a: &[(f64, f64)], b: &[(f64, f64)]| -> Vec<(f64, f64)> { a.iter().chain(b.iter().rev()).copied().collect() };
     if !low.is_empty() {
         panel.push(Item::Fill {
             polygon: band(&low, &high),
@@ -108,7 +109,13 @@ pub fn se_path(s: &SePath) -> Figure {
     };
     panel.push(Item::line(series(|p| p.m_uninf), BLUE, "uninformed branch (what AMP follows)"));
     panel.push(Item::dashed(series(|p| p.m_inf), RED, "informed branch"));
-    panel.push(Item::Line { points: series(|p| p.m_eq), dashed: false, color: GREY, width: 1, label: Some("equilibrium".into()) });
+    panel.push(Item::Line {
+        points: series(|p| p.m_eq),
+        dashed: false,
+        color: GREY,
+        width: 1,
+        label: Some("equilibrium".into()),
+    });
     for (name, t) in [("sp1", s.spinodal_low_t), ("first order", s.first_order_t), ("sp2", s.spinodal_high_t)] {
         if let Some(t) = t {
             panel.push(Item::VLine { x: t, color: BLACK, label: Some(name.into()) });
@@ -182,7 +189,12 @@ pub fn pop_diagram(d: &PopDiagram) -> Figure {
     let (low, first, high) = (line(|t| t.spinodal_low_t), line(|t| t.first_order_t), line(|t| t.spinodal_high_t));
     if !low.is_empty() && low.len() == high.len() {
         let polygon = low.iter().chain(high.iter().rev()).copied().collect();
-        panel.push(Item::Fill { polygon, color: ORANGE, opacity: 0.25, label: Some("two fixed points (hysteresis)".into()) });
+        panel.push(Item::Fill {
+            polygon,
+            color: ORANGE,
+            opacity: 0.25,
+            label: Some("two fixed points (hysteresis)".into()),
+        });
     }
     panel.push(Item::dashed(low, ORANGE, "lower spinodal"));
     panel.push(Item::dashed(high, RED, "upper spinodal"));
