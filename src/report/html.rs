@@ -96,11 +96,11 @@ impl Report {
         match inline_svg(figure) {
             Ok(svg) => {
                 self.figures += 1;
-                let _ = write!(self.body, "<div class=\"figure\">{svg}</div>\n");
+                let _ = writeln!(self.body, "<div class=\"figure\">{svg}</div>");
             }
             Err(e) => {
                 self.failed_figures.push(what.to_string());
-                let _ = write!(self.body, "<p class=\"failed\">figure not drawn: {}</p>\n", escape(&format!("{e:#}")));
+                let _ = writeln!(self.body, "<p class=\"failed\">figure not drawn: {}</p>", escape(&format!("{e:#}")));
             }
         }
     }
@@ -110,9 +110,9 @@ impl Report {
     pub fn stage(&mut self, info: &StageInfo, artifact: Option<&Artifact>, context: plot::Context) {
         self.index.push((info.name.to_string(), info.kind.to_string(), info.status.to_string()));
         let b = &mut self.body;
-        let _ = write!(
+        let _ = writeln!(
             b,
-            "<h2 id=\"{}\">{} <span class=\"muted\">{}</span> <span class=\"{}\">{}</span></h2>\n",
+            "<h2 id=\"{}\">{} <span class=\"muted\">{}</span> <span class=\"{}\">{}</span></h2>",
             anchor(info.name),
             escape(info.name),
             escape(info.kind),
@@ -126,7 +126,7 @@ impl Report {
         }
         b.push_str("</p>\n");
         for r in &info.reasons {
-            let _ = write!(b, "<p class=\"muted\">{}</p>\n", escape(r));
+            let _ = writeln!(b, "<p class=\"muted\">{}</p>", escape(r));
         }
         if !info.params.is_empty() {
             b.push_str("<details><summary>parameters</summary><table>");
@@ -136,7 +136,7 @@ impl Report {
             b.push_str("</table></details>\n");
         }
         let Some(artifact) = artifact else {
-            let _ = write!(b, "<p class=\"missing\">not computed: no artifact in the cache.</p>\n");
+            let _ = writeln!(b, "<p class=\"missing\">not computed: no artifact in the cache.</p>");
             return;
         };
         if !info.log.is_empty() {
@@ -149,7 +149,7 @@ impl Report {
         }
         summary_html(b, &artifact.summary());
         if let Some(text) = artifact.report() {
-            let _ = write!(b, "<pre>{}</pre>\n", escape(&text));
+            let _ = writeln!(b, "<pre>{}</pre>", escape(&text));
         }
         tables_html(b, &artifact.tables());
         let fig = plot::figure(artifact, context);
@@ -158,16 +158,16 @@ impl Report {
 
     /// A value across the copies of a swept stage.
     pub fn sweep(&mut self, base: &str, figure: Result<Figure, String>) {
-        let _ = write!(
+        let _ = writeln!(
             self.body,
-            "<h2 id=\"{}\">{} across its sweep</h2>\n",
+            "<h2 id=\"{}\">{} across its sweep</h2>",
             format!("sweep-{}", &anchor(base)[2..]),
             escape(base)
         );
         match figure {
             Ok(f) => self.figure(base, &f),
             Err(why) => {
-                let _ = write!(self.body, "<p class=\"muted\">{}</p>\n", escape(&why));
+                let _ = writeln!(self.body, "<p class=\"muted\">{}</p>", escape(&why));
             }
         }
     }
@@ -177,27 +177,27 @@ impl Report {
         let mut out = String::with_capacity(self.body.len() + text.len() + 4096);
         out.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n");
         let _ =
-            write!(out, "<title>quench report: {}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n", escape(name));
-        let _ = write!(
+            writeln!(out, "<title>quench report: {}</title>\n<style>{STYLE}</style>\n</head>\n<body>", escape(name));
+        let _ = writeln!(
             out,
-            "<h1>quench report: {}</h1>\n<p class=\"muted\">{} · {}</p>\n",
+            "<h1>quench report: {}</h1>\n<p class=\"muted\">{} · {}</p>",
             escape(name),
             escape(path),
             escape(generated)
         );
         let missing = self.index.iter().filter(|(_, _, s)| s != "cached").count();
-        let _ = write!(
+        let _ = writeln!(
             out,
-            "<p>{} stages, {} computed, {} not computed; {} figures.</p>\n<table><tr><th class=\"l\">stage</th><th class=\"l\">kind</th><th class=\"l\">status</th></tr>\n",
+            "<p>{} stages, {} computed, {} not computed; {} figures.</p>\n<table><tr><th class=\"l\">stage</th><th class=\"l\">kind</th><th class=\"l\">status</th></tr>",
             self.index.len(),
             self.index.len() - missing,
             missing,
             self.figures
         );
         for (stage, kind, status) in &self.index {
-            let _ = write!(
+            let _ = writeln!(
                 out,
-                "<tr><td class=\"l\"><a href=\"#{}\">{}</a></td><td class=\"l\">{}</td><td class=\"l {}\">{}</td></tr>\n",
+                "<tr><td class=\"l\"><a href=\"#{}\">{}</a></td><td class=\"l\">{}</td><td class=\"l {}\">{}</td></tr>",
                 anchor(stage),
                 escape(stage),
                 escape(kind),
@@ -206,7 +206,7 @@ impl Report {
             );
         }
         out.push_str("</table>\n");
-        let _ = write!(out, "<details><summary>pipeline file</summary><pre>{}</pre></details>\n", escape(text));
+        let _ = writeln!(out, "<details><summary>pipeline file</summary><pre>{}</pre></details>", escape(text));
         out.push_str(&self.body);
         out.push_str("</body>\n</html>\n");
         out
@@ -248,7 +248,7 @@ fn cell(v: &Value) -> String {
 /// The summary: scalars as a two-column table, arrays of objects (per-sampler rows) as tables.
 fn summary_html(b: &mut String, summary: &Value) {
     let Some(map) = summary.as_object() else {
-        let _ = write!(b, "<pre>{}</pre>\n", escape(&summary.to_string()));
+        let _ = writeln!(b, "<pre>{}</pre>", escape(&summary.to_string()));
         return;
     };
     let rows = plot::fields::rows(summary);
@@ -289,9 +289,9 @@ fn tables_html(b: &mut String, tables: &[Table]) {
     for t in tables {
         let rows = t.columns.first().map_or(0, |(_, c)| c.len());
         if rows > MAX_TABLE_ROWS || t.columns.len() > MAX_TABLE_COLUMNS {
-            let _ = write!(
+            let _ = writeln!(
                 b,
-                "<p class=\"muted\">table <code>{}</code>: {rows} rows × {} columns (<code>quench export</code> writes it)</p>\n",
+                "<p class=\"muted\">table <code>{}</code>: {rows} rows × {} columns (<code>quench export</code> writes it)</p>",
                 escape(&t.name),
                 t.columns.len()
             );

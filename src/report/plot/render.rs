@@ -137,7 +137,7 @@ fn draw_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, panel: &Panel) 
         match item {
             Item::Band { lo, hi, color: c, opacity, label } => {
                 let (lo, hi) = (lo.max(x0), hi.min(x1));
-                if !(lo < hi) {
+                if lo.is_nan() || hi.is_nan() || lo >= hi {
                     continue;
                 }
                 let style = color(*c).mix(*opacity).filled();
