@@ -158,12 +158,7 @@ impl Report {
 
     /// A value across the copies of a swept stage.
     pub fn sweep(&mut self, base: &str, figure: Result<Figure, String>) {
-        let _ = writeln!(
-            self.body,
-            "<h2 id=\"{}\">{} across its sweep</h2>",
-            format!("sweep-{}", &anchor(base)[2..]),
-            escape(base)
-        );
+        let _ = writeln!(self.body, "<h2 id=\"sweep-{}\">{} across its sweep</h2>", &anchor(base)[2..], escape(base));
         match figure {
             Ok(f) => self.figure(base, &f),
             Err(why) => {

@@ -177,7 +177,7 @@ pub fn figure(stage: &str, points: &[SweepPoint], opts: &SweepOptions) -> Result
             }
         }
         for (name, row) in rows_of(p.summary) {
-            if !opts.samplers.is_empty() && !opts.samplers.iter().any(|s| *s == name) {
+            if !opts.samplers.is_empty() && !opts.samplers.contains(&name) {
                 continue;
             }
             let Some(y) = num(row, &y_key) else { continue };
@@ -256,7 +256,8 @@ mod tests {
         };
         let fig = figure("agg", &points, &opts).unwrap();
         let panel = &fig.rows[0][0];
-        let curves: Vec<(&str, Vec<(f64, f64, Option<f64>)>)> = panel
+        type Curve<'a> = (&'a str, Vec<(f64, f64, Option<f64>)>);
+        let curves: Vec<Curve> = panel
             .items
             .iter()
             .filter_map(|i| match i {
