@@ -1,4 +1,4 @@
-//! Read-only commands: `status`, `show`, `export`, `plot`, `stages` and `watch`.
+//! Read-only commands: `status`, `show`, `export`, `stages` and `watch`.
 
 use std::io::IsTerminal;
 use std::ops::ControlFlow;
@@ -15,7 +15,6 @@ use crate::engine::status::status as stage_status;
 use crate::engine::{EventBody, Lookup};
 use crate::pipeline::schema::Default;
 use crate::report::export::{export as write_export, Format};
-use crate::report::plot::{plot as draw, Figure};
 use crate::report::progress::Reporter;
 use crate::stages::{Artifact, CATALOG};
 
@@ -150,31 +149,6 @@ pub fn export(path: &Path, cache_dir: &Path, name: &str, format: Format, out: &P
     for file in written {
         say!(stdout, "{}", file.display());
     }
-    Ok(0)
-}
-
-pub fn plot(path: &Path, cache_dir: &Path, name: &str, out: &Path) -> Result<i32> {
-    let ext = out.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
-    if !matches!(ext.as_deref(), Some("svg" | "png")) {
-        let why = format!("--out {}: plot writes .svg or .png files; give a file name ending in one", out.display());
-        return Err(InvalidInput(why).into());
-    }
-    let (stage, _, artifact, _) = cached_stage(path, cache_dir, name)?;
-    let figure = match &artifact {
-        Artifact::PhaseDiagram(d) => Figure::Diagram(d),
-        Artifact::SePath(s) => Figure::Path(s),
-        Artifact::Landscape(l) => Figure::Landscape(l),
-        other => {
-            let why = format!(
-                "stage `{}` holds a `{}` artifact; `plot` draws phase diagrams, SE paths and landscapes",
-                stage.name,
-                other.type_name()
-            );
-            return Err(InvalidInput(why).into());
-        }
-    };
-    draw(&figure, out).with_context(|| format!("plotting stage `{name}`"))?;
-    say!(Stdout::lock(), "{}", out.display());
     Ok(0)
 }
 

@@ -3,6 +3,7 @@
 //! 1 a stage failed (or verification found a mismatch), 2 invalid input,
 //! 130 interrupted, 141 standard output closed early (see `output`).
 
+mod figures;
 mod inspect;
 mod maintain;
 mod output;
@@ -87,11 +88,30 @@ pub enum Command {
         #[arg(long)]
         out: PathBuf,
     },
-    /// Draw a stage's artifact (phase diagram, SE path, landscape) as SVG or PNG.
+    /// Draw a stage's artifact as SVG or PNG; a swept stage: a summary value across its copies.
     Plot {
         pipeline: PathBuf,
         stage: String,
         /// Output file: .svg or .png.
+        #[arg(long)]
+        out: PathBuf,
+        /// Across a sweep: the summary value to draw (e.g. `excess`, `overlap`, `energy_excess_mean`).
+        #[arg(long)]
+        y: Option<String>,
+        /// Across a sweep: the swept parameter on the x axis (e.g. `T`, `n`, `inst.temperature`).
+        #[arg(long)]
+        x: Option<String>,
+        /// Across a sweep: only these samplers (stage base names; repeatable).
+        #[arg(long = "sampler", value_name = "STAGE")]
+        samplers: Vec<String>,
+        /// Across a sweep: shade the x-range LO:HI (optionally LO:HI:LABEL; repeatable).
+        #[arg(long = "band", value_name = "LO:HI[:LABEL]")]
+        bands: Vec<crate::report::plot::sweep::Band>,
+    },
+    /// Write one self-contained HTML page: the pipeline, every stage's status, summary, tables and figures.
+    Report {
+        pipeline: PathBuf,
+        /// Output file: .html.
         #[arg(long)]
         out: PathBuf,
     },
@@ -150,7 +170,11 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::Export { pipeline, stage, format, out } => {
             inspect::export(&pipeline, &cache_dir, &stage, format, &out)
         }
-        Command::Plot { pipeline, stage, out } => inspect::plot(&pipeline, &cache_dir, &stage, &out),
+        Command::Plot { pipeline, stage, out, y, x, samplers, bands } => {
+            let opts = crate::report::plot::sweep::SweepOptions { y, x, samplers, bands };
+            figures::plot(&pipeline, &cache_dir, &stage, &out, &opts)
+        }
+        Command::Report { pipeline, out } => figures::report(&pipeline, &cache_dir, &out),
         Command::Verify { pipeline, stage } => maintain::verify(&pipeline, &cache_dir, stage.as_deref()),
         Command::Stages { json } => inspect::stages(json),
         Command::Gc { dry_run, pipelines } => maintain::gc(&pipelines, &cache_dir, dry_run),

@@ -36,12 +36,13 @@ mod generative;
 pub mod params;
 pub mod samples;
 mod theory;
-mod train;
+pub mod train;
 
 use anyhow::{anyhow, bail, Context, Result};
 
 pub use artifact::Artifact;
 pub use disorder::DisorderModel;
+pub use theory::DIAGRAM_OUTPUT as PHASE_DIAGRAM_OUTPUT;
 
 use crate::engine::{Executor, Output, Payload, PlannedStage};
 use crate::models::Disorder;
