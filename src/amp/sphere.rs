@@ -46,7 +46,7 @@ pub fn bessel_ratio(nu: f64, kappa: f64) -> f64 {
     let (mut f, mut c, mut d) = (TINY, TINY, 0.0);
     for k in 1..1_000_000 {
         let b = 2.0 * (nu + k as f64) / kappa;
-        d = b + d;
+        d += b;
         if d == 0.0 {
             d = TINY;
         }

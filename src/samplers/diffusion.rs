@@ -244,9 +244,7 @@ pub fn adaptive_trajectories<D: PosteriorMean>(
         observer.progress(k as u64 + 1, times.len() as u64);
     }
     let finish = states.into_iter().zip(recorders).zip(rngs.iter_mut());
-    Ok(finish
-        .map(|((state, recorder), rng)| recorder.finish(oracle.draw_all(&state.expect("state"), rng)))
-        .collect())
+    Ok(finish.map(|((state, recorder), rng)| recorder.finish(oracle.draw_all(&state.expect("state"), rng))).collect())
 }
 
 /// Solves the tilted measures of trajectories `which` (at `t` when it is a
