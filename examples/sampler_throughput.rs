@@ -2,7 +2,7 @@
 //! model, N = 200, T = 0.8 (PHYSICS.md section 10's demonstration point), with
 //! the default schedules: SL (dt 0.002 to t = 3, 40 geometric steps to 200),
 //! flow ODE (ds 0.001 to s = 0.6, 60 geometric steps to 0.995), decimation
-//! (block 1 and block 2 = 1%). Each measurement runs `trajectories` in
+//! (block 1 and block 2 = 1%), and SL with adaptive steps (local error 1e-6). Each measurement runs `trajectories` in
 //! parallel on the global rayon pool; medians over `repeats`.
 //!
 //! Run: `cargo run --release --example sampler_throughput -- [repeats] [trajectories] [threads]`.
@@ -41,6 +41,13 @@ fn main() {
             }),
         ),
         (
+            "diffusion (SL) adaptive, step_error 1e-6",
+            Box::new(|seed| {
+                let schedule = Schedule { step_error: Some(1e-6), ..Schedule::default() };
+                StochasticLocalization { schedule, trajectories, batch: 1, seed }.run(&amp, &Silent).unwrap()
+            }),
+        ),
+        (
             "flow (ODE)",
             Box::new(|seed| {
                 let schedule = FlowSchedule::default();
@@ -65,18 +72,20 @@ fn main() {
         rayon::current_num_threads()
     );
     for (name, run) in samplers {
-        let (mut rates, mut iterations, mut energies) = (Vec::new(), 0.0, Vec::new());
+        let (mut rates, mut iterations, mut steps, mut energies) = (Vec::new(), 0.0, 0.0, Vec::new());
         for r in 0..repeats {
             let start = Instant::now();
             let out = run(r as u64);
             rates.push(trajectories as f64 / start.elapsed().as_secs_f64());
             let total: usize = out.trajectories.iter().flat_map(|t| t.path.iter().map(|p| p.amp_iterations)).sum();
             iterations = total as f64 / trajectories as f64;
+            let taken: usize = out.trajectories.iter().flat_map(|t| t.path.iter().map(|p| p.steps)).sum();
+            steps = taken as f64 / trajectories as f64;
             energies.extend(out.samples().iter().map(|x| d.energy_per_spin(x)));
         }
         let e = energies.iter().sum::<f64>() / energies.len() as f64;
         println!(
-            "RESULT {name}: {:.3} trajectories/s (median; all {rates:.3?}), {iterations:.0} AMP iterations/trajectory, \
+            "RESULT {name}: {:.3} trajectories/s (median; all {rates:.3?}), {steps:.0} steps and {iterations:.0} AMP iterations/trajectory, \
              energy {e:.4} (Nishimori {:.4})",
             median(rates.clone()),
             d.equilibrium_energy_per_spin().unwrap()

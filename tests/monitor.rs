@@ -54,7 +54,7 @@ impl Progress {
 fn path_samplers_report_every_step_with_one_batch() {
     let d = Disorder::spiked_tensor(60, Prior::Rademacher, 0.4, 3);
     let amp = Amp::new(&d, Precision::F32, AmpParams::default());
-    let schedule = Schedule { dt_fine: 0.02, t_fine: 1.0, t_max: 100.0, geometric_steps: 10 };
+    let schedule = Schedule { dt_fine: 0.02, t_fine: 1.0, t_max: 100.0, geometric_steps: 10, step_error: None };
     let steps = schedule.times().len() as u64;
     let sl = StochasticLocalization { schedule, trajectories: 4, batch: 4, seed: 5 };
     let observed = Progress::default();
@@ -62,7 +62,7 @@ fn path_samplers_report_every_step_with_one_batch() {
     observed.check(4 * steps, steps as usize, "diffusion");
     assert_eq!(run, sl.run(&amp, &Silent).unwrap(), "progress changed the samples");
 
-    let flow_schedule = FlowSchedule { ds_fine: 0.02, s_fine: 0.5, s_max: 0.99, geometric_steps: 10 };
+    let flow_schedule = FlowSchedule { ds_fine: 0.02, s_fine: 0.5, s_max: 0.99, geometric_steps: 10, step_error: None };
     let flow = StochasticInterpolant { schedule: flow_schedule, noise: 0.5, trajectories: 3, batch: 3, seed: 5 };
     let observed = Progress::default();
     let run = flow.run(&amp, &observed).unwrap();
@@ -83,7 +83,7 @@ fn path_samplers_report_every_step_with_one_batch() {
 fn parallel_batches_add_up() {
     let d = Disorder::spiked_tensor(40, Prior::Rademacher, 0.4, 4);
     let amp = Amp::new(&d, Precision::F32, AmpParams::default());
-    let schedule = Schedule { dt_fine: 0.05, t_fine: 1.0, t_max: 10.0, geometric_steps: 5 };
+    let schedule = Schedule { dt_fine: 0.05, t_fine: 1.0, t_max: 10.0, geometric_steps: 5, step_error: None };
     let steps = schedule.times().len() as u64;
     let sl = StochasticLocalization { schedule, trajectories: 7, batch: 2, seed: 1 };
     let observed = Progress::default();

@@ -16,11 +16,11 @@ use quench::samplers::flow::{FlowSchedule, StochasticInterpolant};
 use quench::samplers::path::SamplerRun;
 
 fn short_schedule() -> Schedule {
-    Schedule { dt_fine: 0.02, t_fine: 1.0, t_max: 100.0, geometric_steps: 10 }
+    Schedule { dt_fine: 0.02, t_fine: 1.0, t_max: 100.0, geometric_steps: 10, step_error: None }
 }
 
 fn short_flow() -> FlowSchedule {
-    FlowSchedule { ds_fine: 0.02, s_fine: 0.5, s_max: 0.99, geometric_steps: 10 }
+    FlowSchedule { ds_fine: 0.02, s_fine: 0.5, s_max: 0.99, geometric_steps: 10, step_error: None }
 }
 
 /// The three samplers on one oracle, 3 trajectories each, `batch` per oracle call.

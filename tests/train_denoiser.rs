@@ -56,7 +56,7 @@ fn learned_denoiser_approaches_the_bayes_mse_and_drives_diffusion() {
     }
     // As the oracle of stochastic localisation: ±1 samples with a sensible energy.
     let sampler = StochasticLocalization {
-        schedule: Schedule { dt_fine: 0.01, t_fine: 3.0, t_max: 50.0, geometric_steps: 10 },
+        schedule: Schedule { dt_fine: 0.01, t_fine: 3.0, t_max: 50.0, geometric_steps: 10, step_error: None },
         trajectories: 64,
         batch: 4,
         seed: 2,

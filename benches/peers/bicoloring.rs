@@ -46,7 +46,7 @@ fn bp_rate(n: usize, threads: usize) {
 fn diffusion_trajectory(n: usize) {
     let g = Bicoloring::generate(n, 5, 8.8, true, 1, &Silent).unwrap().unwrap();
     let bp = Bp::new(&g, BpParams { damping: 0.2, tol: 1e-4, max_iterations: 100 });
-    let schedule = Schedule { dt_fine: 0.02, t_fine: 1.0, t_max: 20.0, geometric_steps: 15 };
+    let schedule = Schedule { dt_fine: 0.02, t_fine: 1.0, t_max: 20.0, geometric_steps: 15, step_error: None };
     let sl = StochasticLocalization { schedule, trajectories: 1, batch: 1, seed: 3 };
     let start = Instant::now();
     let run = sl.run(&bp, &Silent).unwrap();

@@ -1,8 +1,8 @@
 //! The scalar channel of PHYSICS.md section 3: one variable with prior `P0`
 //! seen through a field `B` and a precision `A`, i.e. the law
 //! `P0(x) exp(B x - A x^2 / 2)`. Posterior mean `f`, variance `f_v`,
-//! log-normaliser and exact draws, in overflow-free forms (section 11), plus the
-//! large-N spherical (von Mises-Fisher) gain used for the sphere.
+//! log-normaliser and exact draws, in overflow-free forms (section 11). The
+//! sphere's vector denoiser is in `sphere`.
 
 use rand::Rng as _;
 use rand_distr::StandardNormal;
@@ -31,7 +31,7 @@ impl Moments {
 
 /// Posterior moments of `P0(x) exp(B x - A x^2/2)`. The spherical prior is
 /// treated as its large-N single-coordinate limit, a standard Gaussian (the
-/// vector denoiser is `spherical_gain`).
+/// vector denoiser is `amp::sphere`).
 pub fn moments(prior: Prior, b: f64, a: f64) -> Moments {
     match prior {
         Prior::Rademacher => rademacher(b),
@@ -124,18 +124,6 @@ pub fn draw(prior: Prior, b: f64, a: f64, rng: &mut Rng) -> f64 {
     }
 }
 
-/// Large-N von Mises-Fisher gain of the sphere: the posterior of `free`
-/// coordinates constrained to `|x|^2 = radius2` under the field `h` has mean
-/// `g h` with `g = 2 radius2 / (free + sqrt(free^2 + 4 radius2 |h|^2))`, and
-/// each coordinate has variance `g` (so `g free = radius2 - |x̂|^2`). With no
-/// fixed coordinates (`free = radius2 = N`) this is section 3's
-/// `g = 2 / (1 + sqrt(1 + 4|h|^2/N))`.
-pub fn spherical_gain(h_norm2: f64, free: usize, radius2: f64) -> f64 {
-    let d = free as f64;
-    let r2 = radius2.max(0.0);
-    2.0 * r2 / (d + (d * d + 4.0 * r2 * h_norm2).sqrt())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -166,15 +154,6 @@ mod tests {
     fn log_cosh_is_stable() {
         assert!((log_cosh(0.7) - 0.7f64.cosh().ln()).abs() < 1e-14);
         assert!((log_cosh(-1000.0) - (1000.0 - std::f64::consts::LN_2)).abs() < 1e-9);
-    }
-
-    #[test]
-    fn spherical_gain_is_one_minus_norm() {
-        let (n, h2) = (50, 37.0);
-        let g = spherical_gain(h2, n, n as f64);
-        assert!((g - (1.0 - g * g * h2 / n as f64)).abs() < 1e-14);
-        let g = spherical_gain(h2, 30, 41.0);
-        assert!((g * 30.0 - (41.0 - g * g * h2)).abs() < 1e-12);
     }
 
     #[test]

@@ -10,15 +10,17 @@
 //! S       = contraction of the couplings with x̂       (p=2: J x̂; p=3: one tensor pass)
 //! onsager = (p-1)/Delta * v̄ * q_cross^(p-2)
 //! B       = S - onsager * x̂o ;   A = q^(p-1) / Delta
-//! x̂_new, v = f(B + y, A + t), f_v(B + y, A + t)     (sphere: g = vMF gain, x̂ = g h, v = g)
+//! x̂_new, v = f(B + y, A + t), f_v(B + y, A + t)     (sphere: exact vMF mean and variances, `sphere`)
 //! ```
 //!
 //! Fixed sites get `x̂_i = value`, `v_i = 0`: they enter `S`, `q` and `q_cross`
 //! but, through `v_i = 0`, not the Onsager sum. Damping acts on the free
 //! `x̂` only: `x̂ <- (1 - damping) x̂_new + damping x̂` (`v` is not damped;
 //! fixed sites take their value at once). A solve stops
-//! when `max_i |Δx̂_i| < tol` or after `max_iterations`; the state is the warm
-//! start of the next solve.
+//! when `max_i |Δx̂_i| < tol`, or when the root-mean-square change is below the
+//! measure's `accuracy` (the error a caller can afford, e.g. the diffusion's
+//! step control), or after `max_iterations`; the state is the warm start of
+//! the next solve.
 
 pub mod batch;
 pub mod columns;
@@ -27,11 +29,13 @@ pub mod dense;
 mod hugepages;
 pub mod kernels;
 pub mod oracle;
+pub mod sphere;
 pub mod tensor;
 pub mod tensor_kernel;
 
 use crate::models::{Disorder, Prior};
 use dense::DenseMatrix;
+use sphere::SphereChannel;
 use tensor::{PackedTensor, TensorWork};
 
 /// Storage precision of a dense p = 2 matrix (the tensor is always f32).
@@ -107,22 +111,30 @@ impl Default for AmpParams {
 
 /// Which modified measure to solve: the target, tilted by `(y, t)` and/or with
 /// `fixed` variables (`Some(value)`). Empty slices mean no tilt / nothing fixed.
+/// `accuracy` (0 = none) lets an iterative solver stop once its root-mean-square
+/// change per iteration is below it; exact oracles ignore it.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Measure<'a> {
     pub y: &'a [f64],
     pub t: f64,
     pub fixed: &'a [Option<f64>],
+    pub accuracy: f64,
 }
 
 impl<'a> Measure<'a> {
     /// `mu(x) exp(y.x - t|x|^2/2)`.
     pub fn tilted(y: &'a [f64], t: f64) -> Measure<'a> {
-        Measure { y, t, fixed: &[] }
+        Measure { y, t, fixed: &[], accuracy: 0.0 }
     }
 
     /// `mu` with the `Some` variables fixed.
     pub fn decimated(fixed: &'a [Option<f64>]) -> Measure<'a> {
-        Measure { y: &[], t: 0.0, fixed }
+        Measure { y: &[], t: 0.0, fixed, accuracy: 0.0 }
+    }
+
+    /// The same measure, solved to a root-mean-square change below `accuracy`.
+    pub fn with_accuracy(self, accuracy: f64) -> Measure<'a> {
+        Measure { accuracy, ..self }
     }
 
     fn y(&self, i: usize) -> f64 {
@@ -147,6 +159,8 @@ pub struct AmpState {
     pub field: Vec<f64>,
     /// Denoiser precision `A + t` of the last iteration.
     pub precision: f64,
+    /// Sphere: the channel of the free coordinates at the last iteration.
+    pub sphere: Option<SphereChannel>,
     s: Vec<f64>,
     work: Work,
 }
@@ -166,6 +180,7 @@ impl AmpState {
             v,
             field: vec![0.0; n],
             precision: 0.0,
+            sphere: None,
             s: vec![0.0; n],
             work: Work::default(),
         }
@@ -179,6 +194,22 @@ impl AmpState {
     /// `x̂ . reference / N`.
     pub fn overlap(&self, reference: &[f64]) -> f64 {
         dot(&self.x_hat, reference) / self.x_hat.len() as f64
+    }
+}
+
+/// How much one iteration moved `x̂`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Change {
+    /// `max_i |Δx̂_i|`.
+    pub max: f64,
+    /// `sqrt(sum_i Δx̂_i^2 / N)`.
+    pub rms: f64,
+}
+
+impl Change {
+    /// The stopping rule: `max < tol`, or `rms < accuracy` when the measure sets one.
+    pub fn converged(&self, params: &AmpParams, measure: &Measure) -> bool {
+        self.max < params.tol || self.rms < measure.accuracy
     }
 }
 
@@ -241,7 +272,7 @@ impl Amp {
         let mut iterations = 0;
         let mut converged = false;
         while iterations < self.params.max_iterations && !converged {
-            converged = self.step(state, measure) < self.params.tol;
+            converged = self.step(state, measure).converged(&self.params, measure);
             iterations += 1;
         }
         Solve {
@@ -252,14 +283,14 @@ impl Amp {
         }
     }
 
-    /// One damped AMP iteration; returns `max_i |Δx̂_i|`.
-    pub fn step(&self, state: &mut AmpState, measure: &Measure) -> f64 {
+    /// One damped AMP iteration; returns the change of `x̂`.
+    pub fn step(&self, state: &mut AmpState, measure: &Measure) -> Change {
         self.couplings.field(&state.x_hat, &mut state.s, &mut state.work);
         self.finish_step(state, measure)
     }
 
     /// The rest of an iteration once `state.s` holds the contraction `S(x̂)`.
-    fn finish_step(&self, state: &mut AmpState, measure: &Measure) -> f64 {
+    fn finish_step(&self, state: &mut AmpState, measure: &Measure) -> Change {
         let n = self.n();
         let p = self.couplings.p() as i32;
         let q = state.m_hat_sq();
@@ -273,17 +304,18 @@ impl Amp {
         // `s` now holds the undamped new estimate.
         self.denoise(state, measure);
         let d = self.params.damping;
-        let mut change: f64 = 0.0;
+        let (mut max, mut sum_sq): (f64, f64) = (0.0, 0.0);
         for i in 0..n {
             let next = match measure.fixed(i) {
                 Some(value) => value,
                 None => (1.0 - d) * state.s[i] + d * state.x_hat[i],
             };
-            change = change.max((next - state.x_hat[i]).abs());
+            let delta = next - state.x_hat[i];
+            (max, sum_sq) = (max.max(delta.abs()), sum_sq + delta * delta);
             state.x_hat_old[i] = state.x_hat[i];
             state.x_hat[i] = next;
         }
-        change
+        Change { max, rms: (sum_sq / n.max(1) as f64).sqrt() }
     }
 
     /// Writes `f(field, precision)` into `state.s` and `f_v` into `state.v`.
@@ -302,7 +334,9 @@ impl Amp {
         }
     }
 
-    /// Sphere: the free coordinates lie on the sphere of radius^2 `N - sum fixed^2`.
+    /// Sphere: the free coordinates lie on the sphere of radius^2 `N - sum fixed^2`;
+    /// their posterior under the field is the finite-dimensional von
+    /// Mises-Fisher law of `sphere`, whose exact mean and variances are used.
     fn denoise_sphere(&self, state: &mut AmpState, measure: &Measure) {
         let n = state.s.len();
         let (mut free, mut fixed_norm2, mut h_norm2) = (0, 0.0, 0.0);
@@ -312,13 +346,14 @@ impl Amp {
                 None => (free, h_norm2) = (free + 1, h_norm2 + state.field[i] * state.field[i]),
             }
         }
-        let g = denoiser::spherical_gain(h_norm2, free, n as f64 - fixed_norm2);
+        let channel = SphereChannel::new(h_norm2, free, n as f64 - fixed_norm2);
         for i in 0..n {
             (state.s[i], state.v[i]) = match measure.fixed(i) {
                 Some(value) => (value, 0.0),
-                None => (g * state.field[i], g),
+                None => (channel.gain * state.field[i], channel.variance(state.field[i], h_norm2)),
             };
         }
+        state.sphere = Some(channel);
     }
 }
 

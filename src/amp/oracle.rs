@@ -73,10 +73,15 @@ impl PosteriorMean for Amp {
         &state.x_hat
     }
 
-    /// `P0(s) exp(s (B_i + y_i) - s^2 (A + t)/2)`; sphere: `N(x̂_i, v_i)`.
+    /// `P0(s) exp(s (B_i + y_i) - s^2 (A + t)/2)`; sphere: the exact marginal of
+    /// coordinate `i` under the von Mises-Fisher law of the free coordinates
+    /// (those with `v > 0`), so fixed coordinates keep `|x|^2 <= N`.
     fn draw_site(&self, state: &AmpState, i: usize, rng: &mut Rng) -> f64 {
         if self.prior == Prior::Spherical {
-            return state.x_hat[i] + state.v[i].sqrt() * rng.sample::<f64, _>(StandardNormal);
+            return match state.sphere {
+                Some(channel) => channel.draw_coordinate(&state.field, |j| state.v[j] > 0.0, i, rng),
+                None => state.x_hat[i] + state.v[i].sqrt() * rng.sample::<f64, _>(StandardNormal),
+            };
         }
         denoiser::draw(self.prior, state.field[i], state.precision, rng)
     }

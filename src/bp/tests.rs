@@ -52,7 +52,7 @@ fn solve(graph: &Bicoloring, external: &[f64], damping: f64) -> (f64, BpState, S
     let mut state = BpState::uninformed(graph);
     let fixed: Vec<Option<f64>> = external.iter().map(|&b| (b.abs() >= CLAMP).then_some(b.signum())).collect();
     let y: Vec<f64> = external.iter().map(|&b| if b.abs() >= CLAMP { 0.0 } else { b }).collect();
-    let solve = bp.solve(&mut state, &Measure { y: &y, t: 0.3, fixed: &fixed });
+    let solve = bp.solve(&mut state, &Measure { y: &y, t: 0.3, fixed: &fixed, accuracy: 0.0 });
     (bp.bethe_free_entropy(&state), state, solve)
 }
 

@@ -4,8 +4,10 @@
 //! decimated measure, and re-solve the oracle (AMP warm start). With exact
 //! marginals and `block = 1` this is exact sampling by the chain rule; the
 //! theory's path parameter is `theta`, the fraction of fixed variables. On the
-//! sphere a fixed coordinate is drawn from `N(x̂_i, v_i)` and the final
-//! configuration is projected onto `|x|^2 = N`.
+//! sphere a coordinate is drawn from its exact marginal under the von
+//! Mises-Fisher law of the free coordinates on the sphere of radius^2 `N -
+//! |x_fixed|^2` (`amp::sphere`), so the configuration ends on `|x|^2 = N`
+//! (the final projection only removes rounding).
 
 use rand::seq::SliceRandom;
 

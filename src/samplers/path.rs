@@ -29,6 +29,8 @@ pub struct PathPoint {
     pub overlap_final: f64,
     pub amp_iterations: usize,
     pub converged: bool,
+    /// Sampler steps (oracle solves) since the previous point (1 on a fixed grid).
+    pub steps: usize,
 }
 
 /// A finished trajectory: its sample and its path.
@@ -64,6 +66,7 @@ impl SamplerRun {
                     overlap_final: mean(|p| p.overlap_final),
                     amp_iterations: (mean(|p| p.amp_iterations as f64)).round() as usize,
                     converged: points.clone().all(|p| p.converged),
+                    steps: (mean(|p| p.steps as f64)).round() as usize,
                 }
             })
             .collect()
@@ -96,6 +99,11 @@ pub(crate) struct PathRecorder {
 
 impl PathRecorder {
     pub(crate) fn record(&mut self, param: f64, x_hat: &[f64], solve: &Solve) {
+        self.record_after(param, x_hat, solve, 1);
+    }
+
+    /// Records a point reached after `steps` steps since the previous one.
+    pub(crate) fn record_after(&mut self, param: f64, x_hat: &[f64], solve: &Solve, steps: usize) {
         self.history.extend(x_hat.iter().map(|&v| v as f32));
         self.points.push(PathPoint {
             param,
@@ -103,6 +111,7 @@ impl PathRecorder {
             overlap_final: f64::NAN,
             amp_iterations: solve.iterations,
             converged: solve.converged,
+            steps,
         });
     }
 

@@ -188,6 +188,7 @@ pub fn diffusion(run: &StageRun, g: &Bicoloring) -> Result<Artifact> {
         t_fine: get(a.float("t_fine"))?,
         t_max: get(a.float("t_max"))?,
         geometric_steps: get(a.count("geometric_steps"))?,
+        step_error: get(super::generative::step_error(&a))?,
     };
     let sampler = StochasticLocalization { schedule, trajectories: get(a.count("samples"))?, batch: 1, seed: run.seed };
     let bp = bp_of(run, g)?;

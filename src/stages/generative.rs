@@ -77,6 +77,14 @@ pub(super) const DAMPING: ParamSpec = ParamSpec {
     unit: "",
     doc: "weight of the previous estimate in AMP's update",
 };
+/// Local error per adaptive diffusion step (0: fixed steps on the grid).
+pub(super) const STEP_ERROR: ParamSpec = ParamSpec {
+    name: "step_error",
+    kind: ParamKind::Float { min: 0.0, max: 1.0, min_open: false, max_open: false },
+    default: Default::Float(1e-6),
+    unit: "",
+    doc: "adaptive Euler steps holding the Kullback-Leibler error per step and variable at this (dt = sqrt(4 step_error / m'(t))); the grid then only says where the path is recorded; 0 = Euler steps on the grid",
+};
 pub(super) const TOL: ParamSpec = real("tol", 0.0, 1.0, 1e-5, "", "AMP stops at max |change| < tol");
 pub(super) const MAX_ITER: ParamSpec =
     p::int_param("max_iterations", 1, 100_000, 300, "iterations", "AMP iteration cap per solve");
@@ -103,7 +111,8 @@ pub const DIFFUSION: Kind = Kind {
         inputs: DENOISED_INPUTS,
         params: &[
             SAMPLES,
-            real("dt", 0.0, 1.0, 0.002, "time", "Euler step up to t_fine"),
+            real("dt", 0.0, 1.0, 0.002, "time", "Euler step up to t_fine (step_error = 0); the first step otherwise"),
+            STEP_ERROR,
             real("t_fine", 0.0, 1e4, 3.0, "time", "end of the fine steps (where m(t) is about 0.95)"),
             real("t_max", 0.0, 1e6, 200.0, "time", "final time; the sample is drawn from the marginals there"),
             p::int_param("geometric_steps", 1, 10_000, 40, "steps", "geometric steps from t_fine to t_max"),
@@ -282,6 +291,11 @@ fn learned_oracle(run: &StageRun, d: &Disorder, denoiser: Denoiser) -> Result<Op
     }
 }
 
+/// `step_error` as the schedule takes it (`None` for fixed steps).
+pub(super) fn step_error(args: &Args) -> Result<Option<f64>, ParamProblem> {
+    Ok(Some(args.float("step_error")?).filter(|&eps| eps > 0.0))
+}
+
 struct DiffusionParams {
     schedule: Schedule,
     run: Trajectories,
@@ -295,6 +309,7 @@ impl KindParams for DiffusionParams {
             t_fine: args.float("t_fine")?,
             t_max: args.float("t_max")?,
             geometric_steps: args.count("geometric_steps")?,
+            step_error: step_error(args)?,
         };
         if schedule.t_max <= schedule.t_fine {
             let (max, fine) = (schedule.t_max, schedule.t_fine);
@@ -382,6 +397,7 @@ fn to_samples(kind: &str, d: &Disorder, run: &SamplerRun, mut traces: Vec<PathTr
     let iterations: f64 = run.trajectories.iter().flat_map(|t| t.path.iter()).map(|p| p.amp_iterations as f64).sum();
     let unconverged = run.trajectories.iter().flat_map(|t| t.path.iter()).filter(|p| !p.converged).count();
     let steps = run.trajectories.iter().map(|t| t.path.len()).sum::<usize>().max(1);
+    let taken: usize = run.trajectories.iter().flat_map(|t| t.path.iter()).map(|p| p.steps).sum();
     Samples {
         sampler: kind.into(),
         n: d.n,
@@ -400,6 +416,7 @@ fn to_samples(kind: &str, d: &Disorder, run: &SamplerRun, mut traces: Vec<PathTr
         notes: vec![
             ("amp_iterations_per_trajectory".into(), iterations / run.trajectories.len().max(1) as f64),
             ("unconverged_fraction".into(), unconverged as f64 / steps as f64),
+            ("steps_per_trajectory".into(), taken as f64 / run.trajectories.len().max(1) as f64),
         ],
     }
 }
