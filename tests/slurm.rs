@@ -112,12 +112,17 @@ n = 2000
 temperature = 0.5
 "#;
 
-/// A stage that fails when computed (valid to the validator; the kind needs a planted instance).
+/// A stage that fails when computed (valid to the validator): samples of n = 24 against an instance of n = 30.
 const BAD: &str = r#"
+[stage.inst2]
+kind = "disorder.spiked-tensor"
+n = 30
+prior = "rademacher"
+temperature = 0.8
+
 [stage.bad]
-kind = "eval.denoiser-path"
-inputs = ["sk"]
-t_points = 3
+kind = "eval.compare"
+inputs = ["inst2", "mcmc"]
 "#;
 
 /// Long Metropolis runs on the big SK instance (minutes each).
@@ -193,7 +198,7 @@ fn a_pipeline_on_slurm_matches_the_local_run_reports_failures_and_resumes() {
     }
     let errors = failed(run);
     assert!(errors["bad"].contains("FAILED: exit code 1"), "{}", errors["bad"]);
-    assert!(errors["bad"].contains("needs a planted instance"), "{}", errors["bad"]);
+    assert!(errors["bad"].contains("samples of `mcmc` have n = 24, the instance has n = 30"), "{}", errors["bad"]);
     assert!(errors["slow"].contains("CANCELLED"), "{}", errors["slow"]);
     assert!(errors["overtime"].contains("TIMEOUT"), "{}", errors["overtime"]);
     for stage in ["bad", "slow", "overtime"] {
@@ -233,6 +238,9 @@ sweeps = 20
     let done = finished(&run);
     for stage in ["inst", "mcmc", "cmp", "sk"] {
         assert_eq!(done[stage], (local[stage].0.clone(), true), "{stage}");
+    }
+    for stage in ["inst2"] {
+        assert!(done[stage].1, "{stage} is cached");
     }
     assert!(!done["mcmc2"].1, "mcmc2 was computed");
 }

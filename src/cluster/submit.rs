@@ -329,6 +329,9 @@ impl Driver<'_> {
                 let Slot::InFlight(job) = &mut self.slots[i] else { continue };
                 job.state = info.state.clone();
                 match info.phase() {
+                    Phase::Pending if matches!(info.reason.as_str(), "None" | "") => {
+                        self.log(i, "info", format!("slurm job {id} {}", info.state))
+                    }
                     Phase::Pending => self.log(i, "info", format!("slurm job {id} {} ({})", info.state, info.reason)),
                     Phase::Running => self.log(i, "info", format!("slurm job {id} {} on {}", info.state, info.node)),
                     Phase::Ended => {}
@@ -408,8 +411,14 @@ impl Driver<'_> {
             (None, _) => "the job completed but left no valid artifact in the cache".into(),
         };
         let mut error = format!("slurm job {id} {why}");
+        let mut stderr = stderr;
         if let Some(EventBody::Failed { error: stage_error }) = &job.end {
             error.push_str(&format!(": {stage_error}"));
+            // run-stage repeats the stage's error on stderr: show only what else it said.
+            stderr = stderr.and_then(|tail| {
+                let rest: Vec<&str> = tail.lines().filter(|l| !l.contains(stage_error.as_str())).collect();
+                (!rest.is_empty()).then(|| rest.join("\n"))
+            });
         }
         if let Some(tail) = stderr {
             error.push_str(&format!("\nstderr ({}):\n{tail}", job.files.output(id, "err").display()));
