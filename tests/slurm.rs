@@ -42,7 +42,9 @@ fn finished(events: &[Event]) -> HashMap<String, (String, bool)> {
     events
         .iter()
         .filter_map(|e| match &e.body {
-            EventBody::Finished { cached, artifact_hash, .. } => Some((e.stage.clone(), (artifact_hash.hex(), *cached))),
+            EventBody::Finished { cached, artifact_hash, .. } => {
+                Some((e.stage.clone(), (artifact_hash.hex(), *cached)))
+            }
             _ => None,
         })
         .collect()
@@ -138,15 +140,16 @@ record_every = 100000
 kind = "sample.metropolis"
 inputs = ["sk"]
 chains = 1
-sweeps = 200001
-record_every = 100000
+sweeps = 2000000
+record_every = 1000000
 
 [slurm.stage.overtime]
 time = "1"
 "#;
 
 fn pipeline(dir: &Path, name: &str, parts: &[&str]) -> String {
-    let body = format!("[pipeline]\nname = \"slurm-test\"\nseed = 5\n\n[slurm]\npoll_seconds = 0.2\n{}", parts.concat());
+    let body =
+        format!("[pipeline]\nname = \"slurm-test\"\nseed = 5\n\n[slurm]\npoll_seconds = 0.2\n{}", parts.concat());
     write(dir, name, &body).display().to_string()
 }
 
@@ -194,7 +197,11 @@ fn a_pipeline_on_slurm_matches_the_local_run_reports_failures_and_resumes() {
     let run = &logs[0];
     let done = finished(run);
     for (stage, (hash, _)) in &local {
-        assert_eq!(done.get(stage).map(|d| &d.0), Some(hash), "stage {stage}: slurm and local artifacts differ\n{said}");
+        assert_eq!(
+            done.get(stage).map(|d| &d.0),
+            Some(hash),
+            "stage {stage}: slurm and local artifacts differ\n{said}"
+        );
     }
     let errors = failed(run);
     assert!(errors["bad"].contains("FAILED: exit code 1"), "{}", errors["bad"]);
@@ -212,7 +219,9 @@ fn a_pipeline_on_slurm_matches_the_local_run_reports_failures_and_resumes() {
     assert!(status.contains("TIMEOUT"), "status shows the job's end: {status}");
 
     // The second run followed the first one's jobs instead of submitting its own.
-    let attached = logs[1].iter().filter(|e| matches!(&e.body, EventBody::Log { message, .. } if message.contains("already computes this stage")));
+    let attached = logs[1].iter().filter(
+        |e| matches!(&e.body, EventBody::Log { message, .. } if message.contains("already computes this stage")),
+    );
     assert!(attached.count() >= 2, "the second run attached to `slow` and `overtime`: {}", text(&second));
     let again = submitted(&logs[1]);
     assert!(!again.contains(&"slow".into()) && !again.contains(&"overtime".into()), "{}", text(&second));
@@ -303,15 +312,17 @@ mem = "900000000M"
     });
 
     // A node that cannot use the cache (a binary that says so, as run-stage does): one error, exit 1.
-    let fake = write(dir.path(), "fake-quench", "#!/bin/sh\necho 'error: this node cannot use the cache' >&2\nexit 3\n");
+    let fake =
+        write(dir.path(), "fake-quench", "#!/bin/sh\necho 'error: this node cannot use the cache' >&2\nexit 3\n");
     std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-    let body = format!("{}\nbinary = \"{}\"\n{GOOD}", "[pipeline]\nname = \"x\"\n[slurm]\npoll_seconds = 0.2", fake.display());
+    let body =
+        format!("{}\nbinary = \"{}\"\n{GOOD}", "[pipeline]\nname = \"x\"\n[slurm]\npoll_seconds = 0.2", fake.display());
     let p = write(dir.path(), "fake.toml", &body);
     let out = quench(&dir.path().join("c2"), &["run", p.to_str().unwrap(), "--executor", "slurm", "--headless"]);
     let said = text(&out);
     assert_eq!(out.status.code(), Some(1), "{said}");
     assert!(said.contains("could not use the cache"), "{said}");
-    assert!(said.contains("shared"), "{said}");
+    assert!(said.contains("a filesystem the compute nodes share"), "{said}");
 }
 
 #[test]

@@ -10,8 +10,8 @@ use serde_json::json;
 
 use super::output::{note, say, Stdout};
 use super::{load, open_cache, stage_index, InvalidInput};
-use crate::engine::runlog::{follow, resolve_run};
 use crate::cluster::submit::job_status;
+use crate::engine::runlog::{follow, resolve_run};
 use crate::engine::status::{status as stage_status, StageStatus};
 use crate::engine::{EventBody, Lookup};
 use crate::pipeline::schema::Default;

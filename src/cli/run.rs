@@ -20,10 +20,10 @@ use anyhow::{Context, Result};
 
 use super::output::{note, say, OutputError, Stdout};
 use super::{load, open_cache, stage_index};
+use crate::cluster::{self, ExecutorKind, SlurmConfig};
 use crate::engine::events::HEARTBEAT;
 use crate::engine::runlog::{host_name, new_run_id, RunLog};
 use crate::engine::scheduler::{self, CancelFlags, Outcome, RunOptions};
-use crate::cluster::{self, ExecutorKind, SlurmConfig};
 use crate::engine::{Cache, Event, EventBody, Plan};
 use crate::report::progress::Reporter;
 use crate::stages::CatalogExecutor;
@@ -105,14 +105,16 @@ impl Session {
         let options = RunOptions { jobs: self.jobs, force, selected: selected.clone(), cancel: &self.cancel };
         let outcomes = match &self.slurm {
             None => scheduler::run(&self.plan, &self.cache, &CatalogExecutor, &options, events),
-            Some(config) => {
-                cluster::submit::run(&self.plan, &self.cache, config, &options, &self.run_id, events).unwrap_or_else(|e| {
+            Some(config) => cluster::submit::run(&self.plan, &self.cache, config, &options, &self.run_id, events)
+                .unwrap_or_else(|e| {
                     let error = format!("{e:#}");
-                    let _ = events.send(Event::now(&self.plan.pipeline, EventBody::Log { level: "error".into(), message: error }));
+                    let _ = events.send(Event::now(
+                        &self.plan.pipeline,
+                        EventBody::Log { level: "error".into(), message: error },
+                    ));
                     *self.fatal.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
                     vec![Outcome::NotRun; self.plan.stages.len()]
-                })
-            }
+                }),
         };
         let done = |i: usize| !selected[i] || matches!(outcomes[i], Outcome::Cached | Outcome::Computed);
         let fatal = self.fatal.lock().unwrap_or_else(|p| p.into_inner()).is_some();

@@ -141,12 +141,14 @@ impl SlurmConfig {
                 }
                 "poll_seconds" => {
                     let seconds = number(value).filter(|s| (0.05..=600.0).contains(s));
-                    let seconds = seconds.ok_or_else(|| format!("{} must be a number of seconds, 0.05 to 600", at(key)))?;
+                    let seconds =
+                        seconds.ok_or_else(|| format!("{} must be a number of seconds, 0.05 to 600", at(key)))?;
                     config.poll = Duration::from_secs_f64(seconds);
                 }
                 "max_jobs" => {
                     let jobs = value.as_integer().filter(|j| (1..=100_000).contains(j));
-                    config.max_jobs = jobs.ok_or_else(|| format!("{} must be an integer, 1 to 100000", at(key)))? as usize;
+                    config.max_jobs =
+                        jobs.ok_or_else(|| format!("{} must be an integer, 1 to 100000", at(key)))? as usize;
                 }
                 "binary" => {
                     let binary = value.as_str().filter(|s| Path::new(s).is_absolute());
@@ -203,7 +205,9 @@ fn resources(table: &dyn TableLike, at: &dyn Fn(&str) -> String, skip: &[&str]) 
     for (key, item) in table.iter() {
         let text = || item.as_str().map(str::to_string).ok_or_else(|| format!("{} must be a string", at(key)));
         match key {
-            "partition" => out.partition = Some(check_partition(&text()?).map_err(|why| format!("{}: {why}", at(key)))?),
+            "partition" => {
+                out.partition = Some(check_partition(&text()?).map_err(|why| format!("{}: {why}", at(key)))?)
+            }
             "time" => {
                 let time = text()?;
                 if !valid_time(&time) {
@@ -229,7 +233,9 @@ fn resources(table: &dyn TableLike, at: &dyn Fn(&str) -> String, skip: &[&str]) 
             "args" => {
                 let list = item.as_array().ok_or_else(|| format!("{} must be a list of strings", at(key)))?;
                 for value in list.iter() {
-                    let Value::String(arg) = value else { return Err(format!("{} must be a list of strings", at(key))) };
+                    let Value::String(arg) = value else {
+                        return Err(format!("{} must be a list of strings", at(key)));
+                    };
                     check_arg(arg.value()).map_err(|why| format!("{}: {:?}: {why}", at(key), arg.value()))?;
                     out.args.push(arg.value().clone());
                 }
@@ -255,7 +261,8 @@ fn check_partition(p: &str) -> Result<String, String> {
 }
 
 /// Arguments quench sets itself may not be given again.
-const OWN_ARGS: &[&str] = &["--output", "--error", "--job-name", "--parsable", "--wrap", "--chdir", "-o", "-e", "-J", "-D"];
+const OWN_ARGS: &[&str] =
+    &["--output", "--error", "--job-name", "--parsable", "--wrap", "--chdir", "-o", "-e", "-J", "-D"];
 
 fn check_arg(arg: &str) -> Result<(), String> {
     if !arg.starts_with('-') {

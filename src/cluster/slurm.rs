@@ -83,7 +83,8 @@ async fn output(program: &str, args: &[String]) -> Result<String, String> {
     if !out.status.success() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         let stderr = stderr.trim();
-        let said = if stderr.is_empty() { String::from_utf8_lossy(&out.stdout).trim().to_string() } else { stderr.into() };
+        let said =
+            if stderr.is_empty() { String::from_utf8_lossy(&out.stdout).trim().to_string() } else { stderr.into() };
         return Err(format!("`{program} {}` failed ({}): {said}", args.join(" "), out.status));
     }
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
@@ -187,7 +188,8 @@ mod tests {
         assert!(info.failure().unwrap().starts_with("TIMEOUT: the job ran over its time limit of 00:01:00"));
         let failed = JobInfo { state: "FAILED".into(), exit_code: 3, ..Default::default() };
         assert_eq!(failed.failure().unwrap(), "FAILED: exit code 3");
-        for (state, phase) in [("PENDING", Phase::Pending), ("COMPLETING", Phase::Running), ("CANCELLED", Phase::Ended)] {
+        for (state, phase) in [("PENDING", Phase::Pending), ("COMPLETING", Phase::Running), ("CANCELLED", Phase::Ended)]
+        {
             assert_eq!(JobInfo { state: state.into(), ..Default::default() }.phase(), phase, "{state}");
         }
         assert_eq!(JobInfo { state: "COMPLETED".into(), ..Default::default() }.failure(), None);

@@ -375,7 +375,11 @@ impl Driver<'_> {
             if info.failure().is_none() || matches!(job.end, Some(EventBody::Finished { .. })) {
                 let end = match &job.end {
                     Some(end @ EventBody::Finished { .. }) => end.clone(),
-                    _ => EventBody::Finished { cached: false, artifact_hash: record.artifact_hash, wall_ms: record.wall_ms },
+                    _ => EventBody::Finished {
+                        cached: false,
+                        artifact_hash: record.artifact_hash,
+                        wall_ms: record.wall_ms,
+                    },
                 };
                 let cached = matches!(end, EventBody::Finished { cached: true, .. });
                 if job.end.is_none() {

@@ -240,7 +240,12 @@ fn cached(ctx: &Context, stage: &PlannedStage, warned: &mut bool) -> Option<Outc
 }
 
 /// A cache hit, reported as the scheduler reports it (also used by the Slurm executor).
-pub fn report_cached(cache: &Cache, stage: &PlannedStage, events: &Sender<Event>, warned: &mut bool) -> Option<Outcome> {
+pub fn report_cached(
+    cache: &Cache,
+    stage: &PlannedStage,
+    events: &Sender<Event>,
+    warned: &mut bool,
+) -> Option<Outcome> {
     match cache.lookup(&stage.key) {
         Lookup::Valid(record) => {
             for body in cache.replay(&stage.key) {
@@ -256,7 +261,11 @@ pub fn report_cached(cache: &Cache, stage: &PlannedStage, events: &Sender<Event>
         }
         Lookup::Corrupt(why) => {
             if !std::mem::replace(warned, true) {
-                emit(events, &stage.name, log_body("warn", &format!("cached artifact is corrupt ({why}); recomputing")));
+                emit(
+                    events,
+                    &stage.name,
+                    log_body("warn", &format!("cached artifact is corrupt ({why}); recomputing")),
+                );
             }
             None
         }
