@@ -1,11 +1,13 @@
 //! quench: reproducible sampling experiments on spin-glass and planted-inference
 //! models. The science (`models`, `theory`, `samplers`, `amp`, `eval`) knows nothing
 //! of the engine; the engine (`pipeline`, `engine`) knows nothing of physics;
-//! `stages` is where they meet; `report` and `cli` face the user.
+//! `stages` is where they meet; `cluster` runs the engine's stages as Slurm jobs;
+//! `report` and `cli` face the user.
 
 pub mod amp;
 pub mod bp;
 pub mod cli;
+pub mod cluster;
 pub mod engine;
 pub mod eval;
 pub mod models;

@@ -10,8 +10,9 @@ use serde_json::json;
 
 use super::output::{note, say, Stdout};
 use super::{load, open_cache, stage_index, InvalidInput};
+use crate::cluster::submit::job_status;
 use crate::engine::runlog::{follow, resolve_run};
-use crate::engine::status::status as stage_status;
+use crate::engine::status::{status as stage_status, StageStatus};
 use crate::engine::{EventBody, Lookup};
 use crate::pipeline::schema::Default;
 use crate::report::export::{export as write_export, Format};
@@ -28,7 +29,10 @@ pub fn status(path: &Path, cache_dir: &Path, json_out: bool) -> Result<i32> {
             .stages
             .iter()
             .zip(&statuses)
-            .map(|(s, st)| json!({"stage": s.name, "kind": s.kind, "key": s.key.hex(), "status": st.label(), "reasons": st.reasons()}))
+            .map(|(s, st)| {
+                let job = (*st != StageStatus::Cached).then(|| job_status(cache.root(), s)).flatten();
+                json!({"stage": s.name, "kind": s.kind, "key": s.key.hex(), "status": st.label(), "reasons": st.reasons(), "slurm": job})
+            })
             .collect();
         say!(out, "{}", serde_json::to_string_pretty(&rows)?);
         return Ok(0);
@@ -37,6 +41,11 @@ pub fn status(path: &Path, cache_dir: &Path, json_out: bool) -> Result<i32> {
         say!(out, "{:<8} {:<32} {:<24} {}", st.label(), stage.name, stage.kind, stage.key.short());
         for reason in st.reasons() {
             say!(out, "         - {reason}");
+        }
+        if *st != StageStatus::Cached {
+            if let Some(job) = job_status(cache.root(), stage) {
+                say!(out, "         - {job}");
+            }
         }
     }
     for line in crate::engine::runlog::unfinished_lines(cache.root()) {

@@ -60,6 +60,13 @@ pub enum Command {
         /// Start in the background (headless, output in the run's directory); print the run id.
         #[arg(long)]
         detach: bool,
+        #[command(flatten)]
+        executor: run::ExecutorArgs,
+    },
+    /// Compute one stage from its spec in the cache (what a Slurm job runs).
+    RunStage {
+        /// The stage's key (hex), as in `DIR/cluster/<key>/spec.json`.
+        key: String,
     },
     /// Follow (or replay) a run log: RUN_ID or `latest`.
     Watch {
@@ -162,8 +169,13 @@ pub fn main() -> i32 {
 fn dispatch(cli: Cli) -> anyhow::Result<i32> {
     let cache_dir = cli.cache;
     match cli.command {
-        Command::Run { pipeline, jobs, force, detach: true, .. } => run::detach(&pipeline, &cache_dir, jobs, &force),
-        Command::Run { pipeline, jobs, force, headless, .. } => run::run(&pipeline, &cache_dir, jobs, &force, headless),
+        Command::Run { pipeline, jobs, force, detach: true, executor, .. } => {
+            run::detach(&pipeline, &cache_dir, jobs, &force, &executor)
+        }
+        Command::Run { pipeline, jobs, force, headless, executor, .. } => {
+            run::run(&pipeline, &cache_dir, jobs, &force, headless, &executor)
+        }
+        Command::RunStage { key } => run::run_stage(&cache_dir, &key),
         Command::Watch { run } => inspect::watch(&cache_dir, &run),
         Command::Status { pipeline, json } => inspect::status(&pipeline, &cache_dir, json),
         Command::Show { pipeline, stage, json } => inspect::show(&pipeline, &cache_dir, &stage, json),

@@ -5,19 +5,22 @@
 //! once; SIGTERM cancels and exits within `TERM_GRACE` whatever runs; SIGHUP
 //! (a dropped SSH session) makes the TUI let go of the terminal while the run
 //! goes on headless, its output in `runs/<id>/output.log`. `--detach` starts
-//! the run in the background the same way.
+//! the run in the background the same way. `--executor slurm` hands the
+//! stages to Slurm (src/cluster) instead of local worker threads; `run-stage`
+//! is what each Slurm job runs.
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 
 use super::output::{note, say, OutputError, Stdout};
 use super::{load, open_cache, stage_index};
+use crate::cluster::{self, ExecutorKind, SlurmConfig};
 use crate::engine::events::HEARTBEAT;
 use crate::engine::runlog::{host_name, new_run_id, RunLog};
 use crate::engine::scheduler::{self, CancelFlags, Outcome, RunOptions};
@@ -34,6 +37,57 @@ struct Session {
     cancel: Arc<CancelFlags>,
     run_id: String,
     label: String,
+    /// Set when the stages run on Slurm.
+    slurm: Option<SlurmConfig>,
+    /// What stopped a Slurm run (not a stage's own failure); reported once at the end.
+    fatal: Mutex<Option<anyhow::Error>>,
+}
+
+/// Where the stages run (`quench run --executor`, `--partition`, `--slurm-arg`).
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct ExecutorArgs {
+    /// Where stages run: `local` or `slurm` (one sbatch job per stage; the
+    /// cache must be shared with the nodes). Default: `[pipeline] executor`, else local.
+    #[arg(long, value_enum)]
+    pub executor: Option<ExecutorKind>,
+    /// Slurm partition of every job (over `[slurm] partition`).
+    #[arg(long)]
+    pub partition: Option<String>,
+    /// One more sbatch argument for every job, e.g. `--slurm-arg=--qos=high` (repeatable).
+    #[arg(long = "slurm-arg", value_name = "ARG", allow_hyphen_values = true)]
+    pub slurm_args: Vec<String>,
+}
+
+impl ExecutorArgs {
+    /// The Slurm settings when the run goes to Slurm (command line over the
+    /// pipeline file), None for a local run.
+    fn resolve(&self, path: &Path) -> Result<Option<SlurmConfig>> {
+        let invalid = |why: String| super::InvalidInput(why);
+        let text = super::read_pipeline(path).map_err(|why| invalid(format!("{}: {why}", path.display())))?;
+        let config = SlurmConfig::from_pipeline(path, &text)
+            .and_then(|c| c.with_command_line(self.partition.as_deref(), &self.slurm_args))
+            .map_err(invalid)?;
+        match self.executor.or(config.executor).unwrap_or(ExecutorKind::Local) {
+            ExecutorKind::Slurm => Ok(Some(config)),
+            ExecutorKind::Local if self.partition.is_some() || !self.slurm_args.is_empty() => {
+                Err(invalid("--partition and --slurm-arg need --executor slurm".into()).into())
+            }
+            ExecutorKind::Local => Ok(None),
+        }
+    }
+
+    /// The same choice as arguments (for a detached run).
+    fn to_args(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if let Some(e) = self.executor {
+            out.push(format!("--executor={}", if e == ExecutorKind::Slurm { "slurm" } else { "local" }));
+        }
+        if let Some(p) = &self.partition {
+            out.push(format!("--partition={p}"));
+        }
+        out.extend(self.slurm_args.iter().map(|a| format!("--slurm-arg={a}")));
+        out
+    }
 }
 
 impl Session {
@@ -49,9 +103,24 @@ impl Session {
         };
         let _ = events.send(Event::now(&self.plan.pipeline, started));
         let options = RunOptions { jobs: self.jobs, force, selected: selected.clone(), cancel: &self.cancel };
-        let outcomes = scheduler::run(&self.plan, &self.cache, &CatalogExecutor, &options, events);
+        let outcomes = match &self.slurm {
+            None => scheduler::run(&self.plan, &self.cache, &CatalogExecutor, &options, events),
+            Some(config) => cluster::submit::run(&self.plan, &self.cache, config, &options, &self.run_id, events)
+                .unwrap_or_else(|e| {
+                    let error = format!("{e:#}");
+                    let _ = events.send(Event::now(
+                        &self.plan.pipeline,
+                        EventBody::Log { level: "error".into(), message: error },
+                    ));
+                    *self.fatal.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
+                    vec![Outcome::NotRun; self.plan.stages.len()]
+                }),
+        };
         let done = |i: usize| !selected[i] || matches!(outcomes[i], Outcome::Cached | Outcome::Computed);
-        let status = if self.cancel.all.load(Ordering::Relaxed) {
+        let fatal = self.fatal.lock().unwrap_or_else(|p| p.into_inner()).is_some();
+        let status = if fatal {
+            "failed"
+        } else if self.cancel.all.load(Ordering::Relaxed) {
             "cancelled"
         } else if (0..outcomes.len()).all(done) {
             "ok"
@@ -69,8 +138,19 @@ pub const TERM_GRACE: Duration = Duration::from_secs(5);
 /// The environment variable a detached child reads its run id from.
 const RUN_ID_ENV: &str = "QUENCH_RUN_ID";
 
-pub fn run(path: &Path, cache_dir: &Path, jobs: Option<usize>, force: &[String], headless: bool) -> Result<i32> {
+pub fn run(
+    path: &Path,
+    cache_dir: &Path,
+    jobs: Option<usize>,
+    force: &[String],
+    headless: bool,
+    executor: &ExecutorArgs,
+) -> Result<i32> {
     let (pipeline, plan) = load(path)?;
+    let slurm = executor.resolve(path)?;
+    if let Some(config) = &slurm {
+        cluster::submit::preflight(config)?;
+    }
     let mut forced = vec![false; plan.stages.len()];
     for name in force {
         forced[stage_index(&pipeline, name)?] = true;
@@ -88,6 +168,8 @@ pub fn run(path: &Path, cache_dir: &Path, jobs: Option<usize>, force: &[String],
         plan,
         cache,
         jobs,
+        slurm,
+        fatal: Mutex::new(None),
     });
     let mut log = RunLog::create(session.cache.root(), &session.run_id)?;
     let output = log.path.with_file_name("output.log");
@@ -137,6 +219,10 @@ pub fn run(path: &Path, cache_dir: &Path, jobs: Option<usize>, force: &[String],
         result
     };
     let log_path = consumer.join().map_err(|_| anyhow::anyhow!("the event reporter panicked"))?;
+    if let Some(e) = session.fatal.lock().unwrap_or_else(|p| p.into_inner()).take() {
+        note(format_args!("run log: {}", log_path.display()));
+        return Err(e);
+    }
     // The summary goes to stderr even when stdout was closed; a run's own
     // failure outranks the lost output in the exit code.
     let printed = print_reports(&session, &outcomes);
@@ -153,9 +239,18 @@ pub fn run(path: &Path, cache_dir: &Path, jobs: Option<usize>, force: &[String],
 /// headless in the background (its own process group, so the terminal's
 /// signals do not reach it; output in `runs/<id>/output.log`), prints the run
 /// id and how to watch it, and returns at once.
-pub fn detach(path: &Path, cache_dir: &Path, jobs: Option<usize>, force: &[String]) -> Result<i32> {
+pub fn detach(
+    path: &Path,
+    cache_dir: &Path,
+    jobs: Option<usize>,
+    force: &[String],
+    executor: &ExecutorArgs,
+) -> Result<i32> {
     use std::os::unix::process::CommandExt;
     let (pipeline, _) = load(path)?;
+    if let Some(config) = executor.resolve(path)? {
+        cluster::submit::preflight(&config)?;
+    }
     for name in force {
         stage_index(&pipeline, name)?;
     }
@@ -176,6 +271,7 @@ pub fn detach(path: &Path, cache_dir: &Path, jobs: Option<usize>, force: &[Strin
     for name in force {
         command.arg("--force").arg(name);
     }
+    command.args(executor.to_args());
     let child = command
         .env(RUN_ID_ENV, &run_id)
         .stdin(std::process::Stdio::null())
@@ -197,6 +293,14 @@ pub fn detach(path: &Path, cache_dir: &Path, jobs: Option<usize>, force: &[Strin
         output_path.display()
     ));
     Ok(0)
+}
+
+/// `quench run-stage KEY`: what a Slurm job runs (see `cluster::job`).
+pub fn run_stage(cache_dir: &Path, key: &str) -> Result<i32> {
+    use crate::pipeline::Catalog;
+    let cache = open_cache(cache_dir)?;
+    let kind = |name: &str| crate::stages::CATALOG.find(name).map(|k| (k.name, k.version));
+    cluster::job::run_stage(&cache, key, &CatalogExecutor, &kind)
 }
 
 /// Run ids name a directory: keep them to a safe alphabet.

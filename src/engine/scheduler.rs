@@ -40,7 +40,7 @@ impl CancelFlags {
         CancelFlags { all: AtomicBool::new(false), stages: (0..stages).map(|_| AtomicBool::new(false)).collect() }
     }
 
-    fn is_set(&self, stage: usize) -> bool {
+    pub fn is_set(&self, stage: usize) -> bool {
         self.all.load(Ordering::Relaxed) || self.stages[stage].load(Ordering::Relaxed)
     }
 }
@@ -110,11 +110,7 @@ pub fn run(
     });
     let wake = Condvar::new();
     let ctx = Context { plan, cache, executor, options, events };
-    for (_, stage) in plan.stages.iter().enumerate().filter(|(i, _)| options.selected[*i]) {
-        let inputs = stage.inputs.iter().map(|&j| plan.stages[j].name.clone()).collect();
-        let params = serde_json::to_value(&stage.params).unwrap_or_default();
-        emit(events, &stage.name, EventBody::Queued { kind: stage.kind.into(), key: stage.key, inputs, params });
-    }
+    emit_queued(plan, &options.selected, events);
     // No more workers than stages to run: a large `jobs` costs nothing on a small plan.
     let workers = options.jobs.clamp(1, options.selected.iter().filter(|s| **s).count().max(1));
     std::thread::scope(|scope| {
@@ -123,6 +119,15 @@ pub fn run(
         }
     });
     shared.into_inner().map(|s| s.outcomes).unwrap_or_else(|p| p.into_inner().outcomes)
+}
+
+/// `queued` for every selected stage (the first events of a scheduler pass).
+pub fn emit_queued(plan: &Plan, selected: &[bool], events: &Sender<Event>) {
+    for (_, stage) in plan.stages.iter().enumerate().filter(|(i, _)| selected[*i]) {
+        let inputs = stage.inputs.iter().map(|&j| plan.stages[j].name.clone()).collect();
+        let params = serde_json::to_value(&stage.params).unwrap_or_default();
+        emit(events, &stage.name, EventBody::Queued { kind: stage.kind.into(), key: stage.key, inputs, params });
+    }
 }
 
 fn emit(events: &Sender<Event>, stage: &str, body: EventBody) {
@@ -181,14 +186,7 @@ fn settle(ctx: &Context, shared: &mut Shared) {
         if shared.state[i] != State::Waiting {
             continue;
         }
-        let blocked = plan.stages[i].inputs.iter().find_map(|&j| match &shared.outcomes[j] {
-            Outcome::Failed(_) => Some(format!("input `{}` failed", plan.stages[j].name)),
-            Outcome::Cancelled(_) => Some(format!("input `{}` was cancelled", plan.stages[j].name)),
-            Outcome::NotRun if shared.state[j] == State::Done => {
-                Some(format!("input `{}` was not run", plan.stages[j].name))
-            }
-            _ => None,
-        });
+        let blocked = blocked(plan, i, &shared.outcomes, |j| shared.state[j] == State::Done);
         let reason = blocked.or_else(|| ctx.options.cancel.is_set(i).then(|| "run cancelled".to_string()));
         if let Some(reason) = reason {
             ctx.emit(&plan.stages[i], EventBody::Cancelled { reason: reason.clone() });
@@ -196,6 +194,17 @@ fn settle(ctx: &Context, shared: &mut Shared) {
             shared.outcomes[i] = Outcome::Cancelled(reason);
         }
     }
+}
+
+/// Why stage `i` can no longer run, if it cannot: an input failed, was
+/// cancelled, or was not run (`done(j)`: input `j` will not change any more).
+pub fn blocked(plan: &Plan, i: usize, outcomes: &[Outcome], done: impl Fn(usize) -> bool) -> Option<String> {
+    plan.stages[i].inputs.iter().find_map(|&j| match &outcomes[j] {
+        Outcome::Failed(_) => Some(format!("input `{}` failed", plan.stages[j].name)),
+        Outcome::Cancelled(_) => Some(format!("input `{}` was cancelled", plan.stages[j].name)),
+        Outcome::NotRun if done(j) => Some(format!("input `{}` was not run", plan.stages[j].name)),
+        _ => None,
+    })
 }
 
 /// Runs one stage: cache hit, or lock, compute, store.
@@ -227,21 +236,36 @@ fn process(ctx: &Context, i: usize) -> Outcome {
 /// A cache hit emits `finished` (cached) from the record; a corrupt artifact
 /// is reported once (`warned` remembers it across the checks before and after locking).
 fn cached(ctx: &Context, stage: &PlannedStage, warned: &mut bool) -> Option<Outcome> {
-    match ctx.cache.lookup(&stage.key) {
+    report_cached(ctx.cache, stage, ctx.events, warned)
+}
+
+/// A cache hit, reported as the scheduler reports it (also used by the Slurm executor).
+pub fn report_cached(
+    cache: &Cache,
+    stage: &PlannedStage,
+    events: &Sender<Event>,
+    warned: &mut bool,
+) -> Option<Outcome> {
+    match cache.lookup(&stage.key) {
         Lookup::Valid(record) => {
-            for body in ctx.cache.replay(&stage.key) {
-                ctx.emit(stage, body);
+            for body in cache.replay(&stage.key) {
+                emit(events, &stage.name, body);
             }
-            ctx.emit(stage, EventBody::Summary { summary: record.summary.clone() });
-            ctx.emit(
-                stage,
+            emit(events, &stage.name, EventBody::Summary { summary: record.summary.clone() });
+            emit(
+                events,
+                &stage.name,
                 EventBody::Finished { cached: true, artifact_hash: record.artifact_hash, wall_ms: record.wall_ms },
             );
             Some(Outcome::Cached)
         }
         Lookup::Corrupt(why) => {
             if !std::mem::replace(warned, true) {
-                ctx.emit(stage, log_body("warn", &format!("cached artifact is corrupt ({why}); recomputing")));
+                emit(
+                    events,
+                    &stage.name,
+                    log_body("warn", &format!("cached artifact is corrupt ({why}); recomputing")),
+                );
             }
             None
         }

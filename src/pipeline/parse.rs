@@ -57,12 +57,13 @@ pub fn parse(source: &Source, default_name: &str) -> Result<PipelineDecl, Vec<Pi
     let mut errors = Vec::new();
     let root = doc.as_table();
     for (key, _) in root.iter() {
-        if !["pipeline", "stage", "sweep"].contains(&key) {
+        // `[slurm]` is read by the Slurm executor (src/cluster/config.rs), not part of any key.
+        if !["pipeline", "stage", "sweep", "slurm"].contains(&key) {
             let span = root.key(key).and_then(|k| k.span());
             errors.push(source.error(
                 span,
                 None,
-                format!("unknown table `{key}` (expected `pipeline`, `stage` or `sweep`)"),
+                format!("unknown table `{key}` (expected `pipeline`, `stage`, `sweep` or `slurm`)"),
             ));
         }
     }
@@ -94,6 +95,12 @@ fn parse_header(source: &Source, root: &Table, default_name: &str, errors: &mut 
         match (key, value) {
             ("name", Some(Value::String(s))) => name = s.value().clone(),
             ("seed", Some(Value::Integer(i))) if *i.value() >= 0 => seed = *i.value() as u64,
+            ("executor", Some(Value::String(s))) if ["local", "slurm"].contains(&s.value().as_str()) => {}
+            ("executor", _) => errors.push(source.error(
+                item.span(),
+                None,
+                "`pipeline.executor` must be \"local\" or \"slurm\" (where stages run; not part of any key)",
+            )),
             ("name", _) => errors.push(source.error(item.span(), None, "`pipeline.name` must be a string")),
             ("seed", _) => {
                 errors.push(source.error(item.span(), None, "`pipeline.seed` must be a non-negative integer"))
@@ -101,7 +108,7 @@ fn parse_header(source: &Source, root: &Table, default_name: &str, errors: &mut 
             _ => errors.push(source.error(
                 table.key(key).and_then(|k| k.span()),
                 None,
-                format!("unknown key `pipeline.{key}` (expected `name` or `seed`)"),
+                format!("unknown key `pipeline.{key}` (expected `name`, `seed` or `executor`)"),
             )),
         }
     }
