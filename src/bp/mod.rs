@@ -19,10 +19,11 @@
 //! fixed chunks): a fully parallel sweep oscillates here (the uniform mode of
 //! the linearised update has eigenvalue about `-(k-1) k alpha / (2^(k-1) - 1)`,
 //! -10.7 at k = 5, alpha = 9). The result does not depend on the thread count. Damping mixes the new `u`
-//! with the old; a solve stops when `max |Δu| < tol` or at the cap, and
-//! says which (non-convergence is reported, never hidden).
+//! with the old; a solve stops when a sweep moves no marginal `x̂_i = tanh H_i`
+//! (what the samplers use) by more than `tol`, or at the cap, and says which (non-convergence is reported, never hidden).
 
 mod bethe;
+pub mod decimation;
 mod oracle;
 
 use bethe::bethe_free_entropy;
@@ -47,7 +48,7 @@ const REFRESH: usize = 16;
 pub struct BpParams {
     /// Weight of the old message in the damped update (0 = undamped).
     pub damping: f64,
-    /// Stop when `max |Δu| < tol`.
+    /// Stop when a sweep moves no marginal by more than `tol` (`max_i |Δx̂_i|`).
     pub tol: f64,
     pub max_iterations: usize,
 }
@@ -153,17 +154,28 @@ impl Bp {
         self.iterate(state)
     }
 
-    /// Iterates with the fields already in `state.external` (and `state.field`).
+    /// Iterates with the fields already in `state.external` (and `state.field`)
+    /// until the marginals the samplers use move by less than `tol`
+    /// (`max_i |Δx̂_i|` over one sweep) or the cap.
     pub fn iterate(&self, state: &mut BpState) -> Solve {
         let (mut iterations, mut converged) = (0, false);
         while iterations < self.params.max_iterations && !converged {
-            converged = self.step(state) < self.params.tol;
+            self.step(state);
             iterations += 1;
             if iterations % REFRESH == 0 {
-                self.update_fields(state);
+                self.refresh_fields(state);
             }
+            converged = self.update_marginals(state) < self.params.tol;
         }
-        self.update_fields(state);
+        if iterations == 0 || iterations % REFRESH != 0 {
+            self.refresh_fields(state);
+            self.update_marginals(state);
+        }
+        self.summary(state, iterations, converged)
+    }
+
+    /// What a solve reports about `state` (its marginals `x̂` current).
+    fn summary(&self, state: &BpState, iterations: usize, converged: bool) -> Solve {
         Solve {
             iterations,
             converged,
@@ -180,10 +192,9 @@ impl Bp {
     /// oscillate along the uniform mode the way a fully parallel sweep does on
     /// this antiferromagnetic-like constraint); inside a group the hyperedges
     /// are disjoint and update in parallel, each adding its change to its own
-    /// members' fields. The marginals `x̂` are refreshed by `iterate` (with the
-    /// fields recomputed from scratch every `REFRESH` sweeps and at the end:
-    /// that gather reads the messages in vertex order, which costs more than
-    /// a sweep at large N).
+    /// members' fields. The marginals `x̂` are refreshed by `iterate` after
+    /// every sweep (with the fields recomputed from scratch every `REFRESH`
+    /// sweeps and at the end: that gather reads the messages in vertex order).
     pub fn step(&self, state: &mut BpState) -> f64 {
         let k = self.graph.k;
         let damping = self.params.damping;
@@ -207,23 +218,38 @@ impl Bp {
         change
     }
 
-    /// `H_i = B_i + Σ_a u_{a->i}` and `x̂_i = tanh H_i` (clamped: the sign).
-    fn update_fields(&self, state: &mut BpState) {
+    /// `H_i = B_i + Σ_a u_{a->i}` from scratch (the sweeps update `H`
+    /// incrementally; this removes their rounding drift).
+    fn refresh_fields(&self, state: &mut BpState) {
         let g = &self.graph;
         let u = &state.u;
-        state
-            .field
-            .par_chunks_mut(VERTEX_CHUNK)
-            .zip(state.x_hat.par_chunks_mut(VERTEX_CHUNK))
-            .zip(state.external.par_chunks(VERTEX_CHUNK))
-            .enumerate()
-            .for_each(|(c, ((field, x_hat), external))| {
-                for (j, ((h, x), &b)) in field.iter_mut().zip(x_hat.iter_mut()).zip(external).enumerate() {
+        state.field.par_chunks_mut(VERTEX_CHUNK).zip(state.external.par_chunks(VERTEX_CHUNK)).enumerate().for_each(
+            |(c, (field, external))| {
+                for (j, (h, &b)) in field.iter_mut().zip(external).enumerate() {
                     let i = c * VERTEX_CHUNK + j;
                     *h = b + g.vertex_slots(i).iter().map(|&s| u[s as usize]).sum::<f64>();
-                    *x = if b.abs() >= CLAMP { b.signum() } else { h.tanh() };
                 }
-            });
+            },
+        );
+    }
+
+    /// `x̂_i = tanh H_i` (clamped: the sign); returns `max_i |Δx̂_i|`.
+    fn update_marginals(&self, state: &mut BpState) -> f64 {
+        state
+            .x_hat
+            .par_chunks_mut(VERTEX_CHUNK)
+            .zip(state.field.par_chunks(VERTEX_CHUNK))
+            .zip(state.external.par_chunks(VERTEX_CHUNK))
+            .map(|((x_hat, field), external)| {
+                let mut change: f64 = 0.0;
+                for ((x, &h), &b) in x_hat.iter_mut().zip(field).zip(external) {
+                    let new = if b.abs() >= CLAMP { b.signum() } else { h.tanh() };
+                    change = change.max((new - *x).abs());
+                    *x = new;
+                }
+                change
+            })
+            .reduce(|| 0.0, f64::max)
     }
 
     /// Bethe free entropy per vertex of `state` (see `bethe`).
@@ -308,17 +334,25 @@ pub fn probabilities(h: f64) -> (f64, f64) {
     }
 }
 
-/// `1 - Π_{j ∈ members, j ≠ skip} p_j` as a sum of positive terms, given `p` and `1 - p`.
+/// `out[i] = 1 - Π_{j ≠ i} p_j` for every `i`, given `p` and `q = 1 - p`, in
+/// O(k): `Σ_{j<i} q_j Π_{l<j} p_l + Π_{l<i} p_l Σ_{j>i} q_j Π_{i<l<j} p_l`,
+/// every term positive, so nearly hard messages keep their precision.
 #[inline]
-fn one_minus_product(p: &[f64], q: &[f64], skip: usize) -> f64 {
-    let (mut sum, mut prefix) = (0.0, 1.0);
-    for j in 0..p.len() {
-        if j != skip {
-            sum += q[j] * prefix;
-            prefix *= p[j];
-        }
+fn one_minus_cavity_products(p: &[f64], q: &[f64], out: &mut [f64]) {
+    let k = p.len();
+    // Backward: after[i] = Σ_{j>i} q_j Π_{i<l<j} p_l.
+    let mut after = 0.0;
+    for i in (0..k).rev() {
+        out[i] = after;
+        after = q[i] + p[i] * after;
     }
-    sum
+    // Forward: before = Σ_{j<i} q_j Π_{l<j} p_l, prefix = Π_{l<i} p_l.
+    let (mut before, mut prefix) = (0.0, 1.0);
+    for i in 0..k {
+        out[i] = before + prefix * out[i];
+        before += q[i] * prefix;
+        prefix *= p[i];
+    }
 }
 
 /// `(1/2) ln(w_plus / w_minus)`, capped at `±U_MAX`.
@@ -330,24 +364,39 @@ pub fn message(w_plus: f64, w_minus: f64) -> f64 {
     (0.5 * (w_plus / w_minus).ln()).clamp(-U_MAX, U_MAX)
 }
 
+const K_MAX: usize = crate::models::bicoloring::K_RANGE.1;
+
 /// Recomputes the `k` messages of one hyperedge in place (damped) and adds the
 /// changes to its members' fields; returns the largest `|Δu|`.
 #[inline]
 fn update_edge(u: &mut [f64], members: &[u32], field: &SharedFields, damping: f64) -> f64 {
-    const K_MAX: usize = crate::models::bicoloring::K_RANGE.1;
+    update_edge_with(u, members, field, damping, &mut [0.0; K_MAX])
+}
+
+/// `update_edge`, also leaving `Δu` per member in `delta`.
+#[inline]
+fn update_edge_with(
+    u: &mut [f64],
+    members: &[u32],
+    field: &SharedFields,
+    damping: f64,
+    delta: &mut [f64; K_MAX],
+) -> f64 {
     let k = members.len();
     let (mut plus, mut minus) = ([0.0; K_MAX], [0.0; K_MAX]);
     for j in 0..k {
         (plus[j], minus[j]) = probabilities(field.get(members[j] as usize) - u[j]);
     }
+    let (mut w_plus, mut w_minus) = ([0.0; K_MAX], [0.0; K_MAX]);
+    // x_i = + violates iff all others are +: weight of + is 1 - Π_{j≠i} p_j^+.
+    one_minus_cavity_products(&plus[..k], &minus[..k], &mut w_plus[..k]);
+    one_minus_cavity_products(&minus[..k], &plus[..k], &mut w_minus[..k]);
     let mut change: f64 = 0.0;
     for i in 0..k {
-        // x_i = + violates iff all others are +: weight of + is 1 - Π p_j^+.
-        let w_plus = one_minus_product(&plus[..k], &minus[..k], i);
-        let w_minus = one_minus_product(&minus[..k], &plus[..k], i);
-        let new = (1.0 - damping) * message(w_plus, w_minus) + damping * u[i];
-        change = change.max((new - u[i]).abs());
-        field.add(members[i] as usize, new - u[i]);
+        let new = (1.0 - damping) * message(w_plus[i], w_minus[i]) + damping * u[i];
+        delta[i] = new - u[i];
+        change = change.max(delta[i].abs());
+        field.add(members[i] as usize, delta[i]);
         u[i] = new;
     }
     change
