@@ -83,6 +83,39 @@ pub struct BpState {
     pub external: Vec<f64>,
     /// Marginal means `tanh H_i` (the fixed value on clamped vertices).
     pub x_hat: Vec<f64>,
+    /// Which hyperedges a sweep recomputes (see `Activity`).
+    pub activity: Activity,
+}
+
+/// Residual scheduling of the sweeps: a hyperedge is recomputed only when a
+/// member's field has moved by more than `tol` since that hyperedge was last
+/// computed (or its own damped message has not settled). Ticks count groups
+/// (`sweep * groups + group`); a vertex records the tick at which its field
+/// last moved (`moved_at`, with the field it had then in `marked`), a
+/// hyperedge the tick of its last update (`updated_at`, 0 while its damped
+/// messages are short of their target). Moves a hyperedge makes to its own
+/// members carry its own tick, so they do not re-activate it.
+/// Each vertex is touched by one hyperedge per group: no races, no atomics.
+#[derive(Debug, Clone)]
+pub struct Activity {
+    pub tick: u64,
+    pub moved_at: Vec<u64>,
+    pub marked: Vec<f64>,
+    pub updated_at: Vec<u64>,
+}
+
+impl Activity {
+    /// Everything active.
+    fn all(n: usize, m: usize) -> Activity {
+        Activity { tick: 2, moved_at: vec![1; n], marked: vec![0.0; n], updated_at: vec![0; m] }
+    }
+
+    /// Vertex `i`'s field was set from outside: its hyperedges must be recomputed.
+    fn touch(&mut self, i: usize, field: f64) {
+        self.moved_at[i] = self.tick;
+        self.marked[i] = field;
+        self.tick += 1;
+    }
 }
 
 impl BpState {
@@ -93,6 +126,7 @@ impl BpState {
             field: vec![0.0; graph.n],
             external: vec![0.0; graph.n],
             x_hat: vec![0.0; graph.n],
+            activity: Activity::all(graph.n, graph.m()),
         }
     }
 
@@ -142,10 +176,13 @@ impl Bp {
                 Some(value) => CLAMP * value.signum(),
                 None => measure.y.get(i).copied().unwrap_or(0.0),
             };
-            // Keep `H = B + Σ u` consistent without losing a warm (or informed) start.
-            state.field[i] += b - state.external[i];
-            state.external[i] = b;
+            set_external(state, i, b);
         }
+    }
+
+    /// Fixes vertex `i` to `value` (`B_i = ±CLAMP`); its hyperedges become active.
+    pub fn clamp(&self, state: &mut BpState, i: usize, value: f64) {
+        set_external(state, i, CLAMP * value.signum());
     }
 
     /// Iterates from `state` on the measure's fields until convergence or the cap.
@@ -197,23 +234,43 @@ impl Bp {
     /// sweeps and at the end: that gather reads the messages in vertex order).
     pub fn step(&self, state: &mut BpState) -> f64 {
         let k = self.graph.k;
-        let damping = self.params.damping;
+        let (damping, tol) = (self.params.damping, self.params.tol);
         let mut change: f64 = 0.0;
         for g in 0..self.groups.len() - 1 {
+            let tick = state.activity.tick;
             let range = self.groups[g] * k..self.groups[g + 1] * k;
-            let field = SharedFields(state.field.as_mut_ptr(), state.field.len());
+            let first = self.groups[g];
+            let field = Shared(state.field.as_mut_ptr(), state.field.len());
+            let moved_at = Shared(state.activity.moved_at.as_mut_ptr(), state.activity.moved_at.len());
+            let marked = Shared(state.activity.marked.as_mut_ptr(), state.activity.marked.len());
             let group_change = state.u[range.clone()]
                 .par_chunks_mut(EDGE_CHUNK * k)
                 .zip(self.graph.edges[range].par_chunks(EDGE_CHUNK * k))
-                .map(|(u, members)| {
+                .zip(state.activity.updated_at[first..self.groups[g + 1]].par_chunks_mut(EDGE_CHUNK))
+                .map(|((u, members), updated_at)| {
                     let mut change: f64 = 0.0;
-                    for (u, members) in u.chunks_exact_mut(k).zip(members.chunks_exact(k)) {
-                        change = change.max(update_edge(u, members, &field, damping));
+                    let mut delta = [0.0; K_MAX];
+                    for ((u, members), updated) in u.chunks_exact_mut(k).zip(members.chunks_exact(k)).zip(updated_at) {
+                        if members.iter().all(|&v| moved_at.get(v as usize) <= *updated) {
+                            continue; // no member's field moved since this hyperedge was computed
+                        }
+                        let c = update_edge(u, members, &field, damping, &mut delta);
+                        change = change.max(c);
+                        for &v in members {
+                            let v = v as usize;
+                            if (field.get(v) - marked.get(v)).abs() > tol {
+                                moved_at.set(v, tick);
+                                marked.set(v, field.get(v));
+                            }
+                        }
+                        // A damped message short of its target stays active.
+                        *updated = if damping > 0.0 && c > tol { 0 } else { tick };
                     }
                     change
                 })
                 .reduce(|| 0.0, f64::max);
             change = change.max(group_change);
+            state.activity.tick += 1;
         }
         change
     }
@@ -258,6 +315,16 @@ impl Bp {
     }
 }
 
+/// `B_i = b`, keeping `H = B + Σ u` consistent without losing a warm (or
+/// informed) start; a changed field activates the vertex's hyperedges.
+fn set_external(state: &mut BpState, i: usize, b: f64) {
+    if b != state.external[i] {
+        state.field[i] += b - state.external[i];
+        state.external[i] = b;
+        state.activity.touch(i, state.field[i]);
+    }
+}
+
 /// Greedy coloring of the hyperedges (no shared vertex within a color):
 /// the hyperedges sorted by color, and the color boundaries.
 fn schedule(graph: &Bicoloring) -> (Vec<u32>, Vec<usize>) {
@@ -298,27 +365,36 @@ fn schedule(graph: &Bicoloring) -> (Vec<u32>, Vec<usize>) {
     (order, groups)
 }
 
-/// The vertex fields, written by the hyperedges of one group in parallel.
+/// Per-vertex data (fields, activity) written by the hyperedges of one group in parallel.
 /// SAFETY: hyperedges of a group share no vertex (the schedule's coloring), so
-/// each field is read and written by exactly one task during a group's update.
+/// each entry is read and written by exactly one task during a group's update.
 #[derive(Clone, Copy)]
-struct SharedFields(*mut f64, usize);
-unsafe impl Send for SharedFields {}
-unsafe impl Sync for SharedFields {}
+struct Shared<T>(*mut T, usize);
+unsafe impl<T> Send for Shared<T> {}
+unsafe impl<T> Sync for Shared<T> {}
 
-impl SharedFields {
+impl<T: Copy> Shared<T> {
     #[inline]
-    fn get(&self, i: usize) -> f64 {
+    fn get(&self, i: usize) -> T {
         assert!(i < self.1);
         // SAFETY: in bounds; no other task touches vertex `i` during this group.
         unsafe { *self.0.add(i) }
     }
 
     #[inline]
-    fn add(&self, i: usize, delta: f64) {
+    fn set(&self, i: usize, value: T) {
         assert!(i < self.1);
         // SAFETY: as in `get`.
-        unsafe { *self.0.add(i) += delta }
+        unsafe { *self.0.add(i) = value }
+    }
+}
+
+type SharedFields = Shared<f64>;
+
+impl SharedFields {
+    #[inline]
+    fn add(&self, i: usize, delta: f64) {
+        self.set(i, self.get(i) + delta);
     }
 }
 
@@ -366,16 +442,11 @@ pub fn message(w_plus: f64, w_minus: f64) -> f64 {
 
 const K_MAX: usize = crate::models::bicoloring::K_RANGE.1;
 
-/// Recomputes the `k` messages of one hyperedge in place (damped) and adds the
-/// changes to its members' fields; returns the largest `|Δu|`.
+/// Recomputes the `k` messages of one hyperedge in place (damped), adds the
+/// changes to its members' fields and leaves them in `delta`; returns the
+/// largest `|Δu|`.
 #[inline]
-fn update_edge(u: &mut [f64], members: &[u32], field: &SharedFields, damping: f64) -> f64 {
-    update_edge_with(u, members, field, damping, &mut [0.0; K_MAX])
-}
-
-/// `update_edge`, also leaving `Δu` per member in `delta`.
-#[inline]
-fn update_edge_with(
+fn update_edge(
     u: &mut [f64],
     members: &[u32],
     field: &SharedFields,

@@ -226,8 +226,8 @@ fn chi_square_bound(dof: usize) -> f64 {
 fn bp_decimation_one_vertex_at_a_time_samples_the_uniform_proper_coloring_on_a_tree() {
     // With exact marginals (BP on a tree) and block = 1, decimation is the chain
     // rule: every proper coloring equally likely, no improper one ever. Both
-    // the local re-convergence (`BpDecimation`, what the stage runs) and the
-    // generic decimation driving full BP solves.
+    // `BpDecimation` (what the stage runs) and the generic decimation sampler
+    // driving BP through `PosteriorMean`.
     use crate::samplers::autoregressive::{Decimation, Order};
     let graph = small_tree();
     let support = proper_colorings(&graph);
@@ -246,9 +246,10 @@ fn bp_decimation_one_vertex_at_a_time_samples_the_uniform_proper_coloring_on_a_t
 }
 
 #[test]
-fn bp_decimation_with_damping_and_local_updates_matches_full_solves() {
-    // Local re-convergence reaches the fixed point a full solve reaches: on a
-    // tree with damping, the marginals recorded at each theta agree.
+fn bp_decimation_matches_the_generic_decimation_on_bp() {
+    // Re-convergence with residual scheduling reaches the fixed point a
+    // generic decimated solve reaches: on a tree with damping, the samples and
+    // the marginals recorded at each theta agree.
     use crate::samplers::autoregressive::{Decimation, Order};
     let graph = tree();
     let bp = Bp::new(&graph, BpParams { damping: 0.4, tol: 1e-13, max_iterations: 2000 });
