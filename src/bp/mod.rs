@@ -446,13 +446,7 @@ const K_MAX: usize = crate::models::bicoloring::K_RANGE.1;
 /// changes to its members' fields and leaves them in `delta`; returns the
 /// largest `|Δu|`.
 #[inline]
-fn update_edge(
-    u: &mut [f64],
-    members: &[u32],
-    field: &SharedFields,
-    damping: f64,
-    delta: &mut [f64; K_MAX],
-) -> f64 {
+fn update_edge(u: &mut [f64], members: &[u32], field: &SharedFields, damping: f64, delta: &mut [f64; K_MAX]) -> f64 {
     let k = members.len();
     let (mut plus, mut minus) = ([0.0; K_MAX], [0.0; K_MAX]);
     for j in 0..k {
