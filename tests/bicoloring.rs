@@ -151,3 +151,48 @@ fn bad_bicoloring_input_is_refused_with_a_clear_error() {
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(text(&out).contains("bicoloring"), "{}", text(&out));
 }
+
+#[test]
+fn more_bad_bicoloring_input_is_refused_or_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    // Parameter errors, caught before anything runs (exit 2), naming the parameter.
+    for (body, expect) in [
+        ("[stage.g]\nkind = \"disorder.bicoloring\"\nn = 100\nk = 2\nalpha = 1.0\n", "k"),
+        ("[stage.g]\nkind = \"disorder.bicoloring\"\nn = 100\nk = 5\nalpha = 0.0\n", "alpha"),
+        ("[stage.g]\nkind = \"disorder.bicoloring\"\nn = 6\nk = 4\nalpha = 1.0\n", "alpha"),
+        ("[stage.p]\nkind = \"theory.bicoloring-path\"\nk = 3\nalpha = 9.0\n", "alpha"),
+        ("[stage.p]\nkind = \"theory.bicoloring-diagram\"\nalpha_min = 9.0\nalpha_max = 8.0\n", "alpha_max"),
+    ] {
+        let p = write(dir.path(), body);
+        let out = quench(&cache, &["status", p.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(2), "{body}: {}", text(&out));
+        assert!(text(&out).contains(expect), "{body}: {}", text(&out));
+    }
+    // Stages that cannot use a hypergraph fail, naming the stage and the reason.
+    let graph = "[stage.g]\nkind = \"disorder.bicoloring\"\nn = 200\nk = 4\nalpha = 1.0\n";
+    for (stage, expect) in [
+        (
+            "[stage.pt]\nkind = \"sample.parallel-tempering\"\ninputs = [\"g\"]\nchains = 1\nreplicas = 2\nsweeps = 10\n",
+            "pt",
+        ),
+        ("[stage.d]\nkind = \"sample.diffusion\"\ninputs = [\"g\"]\ndenoiser = \"learned\"\nsamples = 1\n", "learned"),
+    ] {
+        let p = write(dir.path(), &format!("{graph}{stage}"));
+        let out = quench(&cache, &["run", "--headless", p.to_str().unwrap()]);
+        assert_ne!(out.status.code(), Some(0), "{stage}: {}", text(&out));
+        assert!(text(&out).contains(expect), "{stage}: {}", text(&out));
+    }
+    // BP that does not converge is reported by the stage that ran it, not hidden.
+    let stage = "[stage.d]\nkind = \"sample.diffusion\"\ninputs = [\"g\"]\nsamples = 1\nmax_iterations = 1\n\
+                 tol = 1e-12\ndt = 0.1\nt_fine = 0.5\nt_max = 1.0\ngeometric_steps = 2\n";
+    let p = write(dir.path(), &format!("{graph}{stage}"));
+    let out = quench(&cache, &["run", "--headless", p.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out));
+    let log = text(&out);
+    // Headless lines read `<time>  <stage>  info  <message>`.
+    let named = |l: &str| l.contains("BP did not converge") && l.split_whitespace().nth(1) == Some("d");
+    assert!(log.lines().any(named), "{log}");
+    let summary = show(&cache, &p, "d");
+    assert!(summary.to_string().contains("bp_unconverged_fraction"), "{summary}");
+}

@@ -1,19 +1,21 @@
 //! Throughput of the sparse side (plain timings, not criterion: these runs are
 //! long): BP hyperedge updates per second at n = 1e5 and 1e6 (alpha = 9,
-//! k = 5) on one and two threads; one BP-driven diffusion trajectory at
-//! n = 1e5; population-dynamics updates per second on one and two threads,
+//! k = 5) on one and two threads; one BP-guided diffusion trajectory and one
+//! BP-guided decimation trajectory (block = 1) at n = 1e5, alpha = 8.8; population-dynamics updates per second on one and two threads,
 //! against the C peer `benches/peers/popdyn.c` (compiled with -O3 if `cc`
 //! is on the PATH).
 //!
-//! cargo bench --bench bicoloring [-- quick]
+//! cargo bench --bench bicoloring [-- quick] [popdyn] [bp] [diffusion] [decimation]
 
 use std::process::Command;
 use std::time::Instant;
 
 use quench::amp::Measure;
+use quench::bp::decimation::BpDecimation;
 use quench::bp::{Bp, BpParams};
 use quench::models::bicoloring::Bicoloring;
 use quench::observe::Silent;
+use quench::samplers::autoregressive::Order;
 use quench::samplers::diffusion::{Schedule, StochasticLocalization};
 use quench::theory::popdyn::{Observation, Population, Recursion};
 
@@ -43,21 +45,41 @@ fn bp_rate(n: usize, threads: usize) {
     });
 }
 
-fn diffusion_trajectory(n: usize) {
-    let g = Bicoloring::generate(n, 5, 8.8, true, 1, &Silent).unwrap().unwrap();
-    let bp = Bp::new(&g, BpParams { damping: 0.2, tol: 1e-4, max_iterations: 100 });
-    let schedule = Schedule { dt_fine: 0.02, t_fine: 1.0, t_max: 20.0, geometric_steps: 15, step_error: None };
+/// One BP-guided diffusion trajectory with the settings of `pipelines/bicoloring.toml`.
+fn diffusion_trajectory(n: usize, alpha: f64) {
+    let g = Bicoloring::generate(n, 5, alpha, true, 1, &Silent).unwrap().unwrap();
+    let bp = Bp::new(&g, BpParams { damping: 0.3, tol: 1e-3, max_iterations: 50 });
+    let schedule = Schedule { dt_fine: 0.05, t_fine: 1.0, t_max: 20.0, geometric_steps: 10, step_error: None };
     let sl = StochasticLocalization { schedule, trajectories: 1, batch: 1, seed: 3 };
     let start = Instant::now();
     let run = sl.run(&bp, &Silent).unwrap();
     let x = &run.trajectories[0].sample;
-    let iterations: usize = run.trajectories[0].path.iter().map(|p| p.amp_iterations).sum();
+    let path = &run.trajectories[0].path;
+    let iterations: usize = path.iter().map(|p| p.amp_iterations).sum();
     println!(
-        "diffusion n={n} alpha=8.8: {:.1} s, {} path points, {} BP sweeps, violated {} of {}",
+        "diffusion n={n} alpha={alpha}: {:.1} s, {} path points, {} BP sweeps ({} unconverged), violated {} of {}",
         start.elapsed().as_secs_f64(),
-        run.trajectories[0].path.len(),
+        path.len(),
         iterations,
+        path.iter().filter(|p| !p.converged).count(),
         g.violated(x),
+        g.m()
+    );
+}
+
+/// One BP-guided decimation trajectory, one vertex at a time (local re-convergence).
+fn decimation_trajectory(n: usize, alpha: f64) {
+    let g = Bicoloring::generate(n, 5, alpha, true, 1, &Silent).unwrap().unwrap();
+    let bp = Bp::new(&g, BpParams { damping: 0.3, tol: 1e-3, max_iterations: 50 });
+    let sampler = BpDecimation { order: Order::Random, block: 1, trajectories: 1, records: 100, seed: 3 };
+    let start = Instant::now();
+    let run = sampler.run(&bp, &Silent).unwrap();
+    let path = &run.trajectories[0].path;
+    let sweeps: usize = path.iter().map(|p| p.amp_iterations).sum();
+    println!(
+        "decimation block=1 n={n} alpha={alpha}: {:.1} s, about {sweeps} sweeps' worth of hyperedge updates, violated {} of {}",
+        start.elapsed().as_secs_f64(),
+        g.violated(&run.trajectories[0].sample),
         g.m()
     );
 }
@@ -96,14 +118,28 @@ fn c_peer(population: usize, iterations: usize) {
 }
 
 fn main() {
-    let quick = std::env::args().any(|a| a == "quick");
+    let args: Vec<String> = std::env::args().collect();
+    let quick = args.iter().any(|a| a == "quick");
+    // Parts to run (all when none is named): popdyn, bp, diffusion, decimation.
+    let parts = ["popdyn", "bp", "diffusion", "decimation"];
+    let named: Vec<&str> = parts.iter().copied().filter(|p| args.iter().any(|a| a == p)).collect();
+    let run = |part: &str| named.is_empty() || named.contains(&part);
     let (population, iterations) = if quick { (20_000, 5) } else { (100_000, 20) };
-    popdyn_rate(1, population, iterations);
-    popdyn_rate(2, population, iterations);
-    c_peer(population, iterations);
-    for n in if quick { vec![100_000] } else { vec![100_000, 1_000_000] } {
-        bp_rate(n, 1);
-        bp_rate(n, 2);
+    if run("popdyn") {
+        popdyn_rate(1, population, iterations);
+        popdyn_rate(2, population, iterations);
+        c_peer(population, iterations);
     }
-    diffusion_trajectory(100_000);
+    if run("bp") {
+        for n in if quick { vec![100_000] } else { vec![100_000, 1_000_000] } {
+            bp_rate(n, 1);
+            bp_rate(n, 2);
+        }
+    }
+    if run("diffusion") {
+        diffusion_trajectory(100_000, 8.8);
+    }
+    if run("decimation") {
+        decimation_trajectory(100_000, 8.8);
+    }
 }

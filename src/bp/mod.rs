@@ -19,10 +19,11 @@
 //! fixed chunks): a fully parallel sweep oscillates here (the uniform mode of
 //! the linearised update has eigenvalue about `-(k-1) k alpha / (2^(k-1) - 1)`,
 //! -10.7 at k = 5, alpha = 9). The result does not depend on the thread count. Damping mixes the new `u`
-//! with the old; a solve stops when `max |Δu| < tol` or at the cap, and
-//! says which (non-convergence is reported, never hidden).
+//! with the old; a solve stops when a sweep moves no marginal `x̂_i = tanh H_i`
+//! (what the samplers use) by more than `tol`, or at the cap, and says which (non-convergence is reported, never hidden).
 
 mod bethe;
+pub mod decimation;
 mod oracle;
 
 use bethe::bethe_free_entropy;
@@ -47,7 +48,7 @@ const REFRESH: usize = 16;
 pub struct BpParams {
     /// Weight of the old message in the damped update (0 = undamped).
     pub damping: f64,
-    /// Stop when `max |Δu| < tol`.
+    /// Stop when a sweep moves no marginal by more than `tol` (`max_i |Δx̂_i|`).
     pub tol: f64,
     pub max_iterations: usize,
 }
@@ -82,6 +83,39 @@ pub struct BpState {
     pub external: Vec<f64>,
     /// Marginal means `tanh H_i` (the fixed value on clamped vertices).
     pub x_hat: Vec<f64>,
+    /// Which hyperedges a sweep recomputes (see `Activity`).
+    pub activity: Activity,
+}
+
+/// Residual scheduling of the sweeps: a hyperedge is recomputed only when a
+/// member's field has moved by more than `tol` since that hyperedge was last
+/// computed (or its own damped message has not settled). Ticks count groups
+/// (`sweep * groups + group`); a vertex records the tick at which its field
+/// last moved (`moved_at`, with the field it had then in `marked`), a
+/// hyperedge the tick of its last update (`updated_at`, 0 while its damped
+/// messages are short of their target). Moves a hyperedge makes to its own
+/// members carry its own tick, so they do not re-activate it.
+/// Each vertex is touched by one hyperedge per group: no races, no atomics.
+#[derive(Debug, Clone)]
+pub struct Activity {
+    pub tick: u64,
+    pub moved_at: Vec<u64>,
+    pub marked: Vec<f64>,
+    pub updated_at: Vec<u64>,
+}
+
+impl Activity {
+    /// Everything active.
+    fn all(n: usize, m: usize) -> Activity {
+        Activity { tick: 2, moved_at: vec![1; n], marked: vec![0.0; n], updated_at: vec![0; m] }
+    }
+
+    /// Vertex `i`'s field was set from outside: its hyperedges must be recomputed.
+    fn touch(&mut self, i: usize, field: f64) {
+        self.moved_at[i] = self.tick;
+        self.marked[i] = field;
+        self.tick += 1;
+    }
 }
 
 impl BpState {
@@ -92,6 +126,7 @@ impl BpState {
             field: vec![0.0; graph.n],
             external: vec![0.0; graph.n],
             x_hat: vec![0.0; graph.n],
+            activity: Activity::all(graph.n, graph.m()),
         }
     }
 
@@ -141,10 +176,13 @@ impl Bp {
                 Some(value) => CLAMP * value.signum(),
                 None => measure.y.get(i).copied().unwrap_or(0.0),
             };
-            // Keep `H = B + Σ u` consistent without losing a warm (or informed) start.
-            state.field[i] += b - state.external[i];
-            state.external[i] = b;
+            set_external(state, i, b);
         }
+    }
+
+    /// Fixes vertex `i` to `value` (`B_i = ±CLAMP`); its hyperedges become active.
+    pub fn clamp(&self, state: &mut BpState, i: usize, value: f64) {
+        set_external(state, i, CLAMP * value.signum());
     }
 
     /// Iterates from `state` on the measure's fields until convergence or the cap.
@@ -153,17 +191,28 @@ impl Bp {
         self.iterate(state)
     }
 
-    /// Iterates with the fields already in `state.external` (and `state.field`).
+    /// Iterates with the fields already in `state.external` (and `state.field`)
+    /// until the marginals the samplers use move by less than `tol`
+    /// (`max_i |Δx̂_i|` over one sweep) or the cap.
     pub fn iterate(&self, state: &mut BpState) -> Solve {
         let (mut iterations, mut converged) = (0, false);
         while iterations < self.params.max_iterations && !converged {
-            converged = self.step(state) < self.params.tol;
+            self.step(state);
             iterations += 1;
             if iterations % REFRESH == 0 {
-                self.update_fields(state);
+                self.refresh_fields(state);
             }
+            converged = self.update_marginals(state) < self.params.tol;
         }
-        self.update_fields(state);
+        if iterations == 0 || iterations % REFRESH != 0 {
+            self.refresh_fields(state);
+            self.update_marginals(state);
+        }
+        self.summary(state, iterations, converged)
+    }
+
+    /// What a solve reports about `state` (its marginals `x̂` current).
+    fn summary(&self, state: &BpState, iterations: usize, converged: bool) -> Solve {
         Solve {
             iterations,
             converged,
@@ -180,55 +229,99 @@ impl Bp {
     /// oscillate along the uniform mode the way a fully parallel sweep does on
     /// this antiferromagnetic-like constraint); inside a group the hyperedges
     /// are disjoint and update in parallel, each adding its change to its own
-    /// members' fields. The marginals `x̂` are refreshed by `iterate` (with the
-    /// fields recomputed from scratch every `REFRESH` sweeps and at the end:
-    /// that gather reads the messages in vertex order, which costs more than
-    /// a sweep at large N).
+    /// members' fields. The marginals `x̂` are refreshed by `iterate` after
+    /// every sweep (with the fields recomputed from scratch every `REFRESH`
+    /// sweeps and at the end: that gather reads the messages in vertex order).
     pub fn step(&self, state: &mut BpState) -> f64 {
         let k = self.graph.k;
-        let damping = self.params.damping;
+        let (damping, tol) = (self.params.damping, self.params.tol);
         let mut change: f64 = 0.0;
         for g in 0..self.groups.len() - 1 {
+            let tick = state.activity.tick;
             let range = self.groups[g] * k..self.groups[g + 1] * k;
-            let field = SharedFields(state.field.as_mut_ptr(), state.field.len());
+            let first = self.groups[g];
+            let field = Shared(state.field.as_mut_ptr(), state.field.len());
+            let moved_at = Shared(state.activity.moved_at.as_mut_ptr(), state.activity.moved_at.len());
+            let marked = Shared(state.activity.marked.as_mut_ptr(), state.activity.marked.len());
             let group_change = state.u[range.clone()]
                 .par_chunks_mut(EDGE_CHUNK * k)
                 .zip(self.graph.edges[range].par_chunks(EDGE_CHUNK * k))
-                .map(|(u, members)| {
+                .zip(state.activity.updated_at[first..self.groups[g + 1]].par_chunks_mut(EDGE_CHUNK))
+                .map(|((u, members), updated_at)| {
                     let mut change: f64 = 0.0;
-                    for (u, members) in u.chunks_exact_mut(k).zip(members.chunks_exact(k)) {
-                        change = change.max(update_edge(u, members, &field, damping));
+                    let mut delta = [0.0; K_MAX];
+                    for ((u, members), updated) in u.chunks_exact_mut(k).zip(members.chunks_exact(k)).zip(updated_at) {
+                        if members.iter().all(|&v| moved_at.get(v as usize) <= *updated) {
+                            continue; // no member's field moved since this hyperedge was computed
+                        }
+                        let c = update_edge(u, members, &field, damping, &mut delta);
+                        change = change.max(c);
+                        for &v in members {
+                            let v = v as usize;
+                            if (field.get(v) - marked.get(v)).abs() > tol {
+                                moved_at.set(v, tick);
+                                marked.set(v, field.get(v));
+                            }
+                        }
+                        // A damped message short of its target stays active.
+                        *updated = if damping > 0.0 && c > tol { 0 } else { tick };
                     }
                     change
                 })
                 .reduce(|| 0.0, f64::max);
             change = change.max(group_change);
+            state.activity.tick += 1;
         }
         change
     }
 
-    /// `H_i = B_i + Σ_a u_{a->i}` and `x̂_i = tanh H_i` (clamped: the sign).
-    fn update_fields(&self, state: &mut BpState) {
+    /// `H_i = B_i + Σ_a u_{a->i}` from scratch (the sweeps update `H`
+    /// incrementally; this removes their rounding drift).
+    fn refresh_fields(&self, state: &mut BpState) {
         let g = &self.graph;
         let u = &state.u;
-        state
-            .field
-            .par_chunks_mut(VERTEX_CHUNK)
-            .zip(state.x_hat.par_chunks_mut(VERTEX_CHUNK))
-            .zip(state.external.par_chunks(VERTEX_CHUNK))
-            .enumerate()
-            .for_each(|(c, ((field, x_hat), external))| {
-                for (j, ((h, x), &b)) in field.iter_mut().zip(x_hat.iter_mut()).zip(external).enumerate() {
+        state.field.par_chunks_mut(VERTEX_CHUNK).zip(state.external.par_chunks(VERTEX_CHUNK)).enumerate().for_each(
+            |(c, (field, external))| {
+                for (j, (h, &b)) in field.iter_mut().zip(external).enumerate() {
                     let i = c * VERTEX_CHUNK + j;
                     *h = b + g.vertex_slots(i).iter().map(|&s| u[s as usize]).sum::<f64>();
-                    *x = if b.abs() >= CLAMP { b.signum() } else { h.tanh() };
                 }
-            });
+            },
+        );
+    }
+
+    /// `x̂_i = tanh H_i` (clamped: the sign); returns `max_i |Δx̂_i|`.
+    fn update_marginals(&self, state: &mut BpState) -> f64 {
+        state
+            .x_hat
+            .par_chunks_mut(VERTEX_CHUNK)
+            .zip(state.field.par_chunks(VERTEX_CHUNK))
+            .zip(state.external.par_chunks(VERTEX_CHUNK))
+            .map(|((x_hat, field), external)| {
+                let mut change: f64 = 0.0;
+                for ((x, &h), &b) in x_hat.iter_mut().zip(field).zip(external) {
+                    let new = if b.abs() >= CLAMP { b.signum() } else { h.tanh() };
+                    change = change.max((new - *x).abs());
+                    *x = new;
+                }
+                change
+            })
+            .reduce(|| 0.0, f64::max)
     }
 
     /// Bethe free entropy per vertex of `state` (see `bethe`).
     pub fn bethe_free_entropy(&self, state: &BpState) -> f64 {
         bethe_free_entropy(&self.graph, state)
+    }
+}
+
+/// `B_i = b`, keeping `H = B + Σ u` consistent without losing a warm (or
+/// informed) start; a changed field activates the vertex's hyperedges.
+fn set_external(state: &mut BpState, i: usize, b: f64) {
+    if b != state.external[i] {
+        state.field[i] += b - state.external[i];
+        state.external[i] = b;
+        state.activity.touch(i, state.field[i]);
     }
 }
 
@@ -272,27 +365,36 @@ fn schedule(graph: &Bicoloring) -> (Vec<u32>, Vec<usize>) {
     (order, groups)
 }
 
-/// The vertex fields, written by the hyperedges of one group in parallel.
+/// Per-vertex data (fields, activity) written by the hyperedges of one group in parallel.
 /// SAFETY: hyperedges of a group share no vertex (the schedule's coloring), so
-/// each field is read and written by exactly one task during a group's update.
+/// each entry is read and written by exactly one task during a group's update.
 #[derive(Clone, Copy)]
-struct SharedFields(*mut f64, usize);
-unsafe impl Send for SharedFields {}
-unsafe impl Sync for SharedFields {}
+struct Shared<T>(*mut T, usize);
+unsafe impl<T> Send for Shared<T> {}
+unsafe impl<T> Sync for Shared<T> {}
 
-impl SharedFields {
+impl<T: Copy> Shared<T> {
     #[inline]
-    fn get(&self, i: usize) -> f64 {
+    fn get(&self, i: usize) -> T {
         assert!(i < self.1);
         // SAFETY: in bounds; no other task touches vertex `i` during this group.
         unsafe { *self.0.add(i) }
     }
 
     #[inline]
-    fn add(&self, i: usize, delta: f64) {
+    fn set(&self, i: usize, value: T) {
         assert!(i < self.1);
         // SAFETY: as in `get`.
-        unsafe { *self.0.add(i) += delta }
+        unsafe { *self.0.add(i) = value }
+    }
+}
+
+type SharedFields = Shared<f64>;
+
+impl SharedFields {
+    #[inline]
+    fn add(&self, i: usize, delta: f64) {
+        self.set(i, self.get(i) + delta);
     }
 }
 
@@ -308,17 +410,25 @@ pub fn probabilities(h: f64) -> (f64, f64) {
     }
 }
 
-/// `1 - Π_{j ∈ members, j ≠ skip} p_j` as a sum of positive terms, given `p` and `1 - p`.
+/// `out[i] = 1 - Π_{j ≠ i} p_j` for every `i`, given `p` and `q = 1 - p`, in
+/// O(k): `Σ_{j<i} q_j Π_{l<j} p_l + Π_{l<i} p_l Σ_{j>i} q_j Π_{i<l<j} p_l`,
+/// every term positive, so nearly hard messages keep their precision.
 #[inline]
-fn one_minus_product(p: &[f64], q: &[f64], skip: usize) -> f64 {
-    let (mut sum, mut prefix) = (0.0, 1.0);
-    for j in 0..p.len() {
-        if j != skip {
-            sum += q[j] * prefix;
-            prefix *= p[j];
-        }
+fn one_minus_cavity_products(p: &[f64], q: &[f64], out: &mut [f64]) {
+    let k = p.len();
+    // Backward: after[i] = Σ_{j>i} q_j Π_{i<l<j} p_l.
+    let mut after = 0.0;
+    for i in (0..k).rev() {
+        out[i] = after;
+        after = q[i] + p[i] * after;
     }
-    sum
+    // Forward: before = Σ_{j<i} q_j Π_{l<j} p_l, prefix = Π_{l<i} p_l.
+    let (mut before, mut prefix) = (0.0, 1.0);
+    for i in 0..k {
+        out[i] = before + prefix * out[i];
+        before += q[i] * prefix;
+        prefix *= p[i];
+    }
 }
 
 /// `(1/2) ln(w_plus / w_minus)`, capped at `±U_MAX`.
@@ -330,24 +440,28 @@ pub fn message(w_plus: f64, w_minus: f64) -> f64 {
     (0.5 * (w_plus / w_minus).ln()).clamp(-U_MAX, U_MAX)
 }
 
-/// Recomputes the `k` messages of one hyperedge in place (damped) and adds the
-/// changes to its members' fields; returns the largest `|Δu|`.
+const K_MAX: usize = crate::models::bicoloring::K_RANGE.1;
+
+/// Recomputes the `k` messages of one hyperedge in place (damped), adds the
+/// changes to its members' fields and leaves them in `delta`; returns the
+/// largest `|Δu|`.
 #[inline]
-fn update_edge(u: &mut [f64], members: &[u32], field: &SharedFields, damping: f64) -> f64 {
-    const K_MAX: usize = crate::models::bicoloring::K_RANGE.1;
+fn update_edge(u: &mut [f64], members: &[u32], field: &SharedFields, damping: f64, delta: &mut [f64; K_MAX]) -> f64 {
     let k = members.len();
     let (mut plus, mut minus) = ([0.0; K_MAX], [0.0; K_MAX]);
     for j in 0..k {
         (plus[j], minus[j]) = probabilities(field.get(members[j] as usize) - u[j]);
     }
+    let (mut w_plus, mut w_minus) = ([0.0; K_MAX], [0.0; K_MAX]);
+    // x_i = + violates iff all others are +: weight of + is 1 - Π_{j≠i} p_j^+.
+    one_minus_cavity_products(&plus[..k], &minus[..k], &mut w_plus[..k]);
+    one_minus_cavity_products(&minus[..k], &plus[..k], &mut w_minus[..k]);
     let mut change: f64 = 0.0;
     for i in 0..k {
-        // x_i = + violates iff all others are +: weight of + is 1 - Π p_j^+.
-        let w_plus = one_minus_product(&plus[..k], &minus[..k], i);
-        let w_minus = one_minus_product(&minus[..k], &plus[..k], i);
-        let new = (1.0 - damping) * message(w_plus, w_minus) + damping * u[i];
-        change = change.max((new - u[i]).abs());
-        field.add(members[i] as usize, new - u[i]);
+        let new = (1.0 - damping) * message(w_plus[i], w_minus[i]) + damping * u[i];
+        delta[i] = new - u[i];
+        change = change.max(delta[i].abs());
+        field.add(members[i] as usize, delta[i]);
         u[i] = new;
     }
     change

@@ -2,6 +2,7 @@
 
 use rand::Rng as _;
 
+use super::decimation::BpDecimation;
 use super::*;
 use crate::amp::Solve;
 use crate::observe::Silent;
@@ -183,4 +184,113 @@ fn bp_converges_on_a_large_tilted_instance() {
     eprintln!("{solve:?}");
     assert!(solve.converged, "{solve:?}");
     assert!(solve.overlap.unwrap() > 0.1 && solve.overlap.unwrap() < 0.9, "{solve:?}");
+}
+
+/// Every proper coloring of `graph` (as ±1 bit patterns, bit i = vertex i).
+fn proper_colorings(graph: &Bicoloring) -> Vec<u32> {
+    (0u32..(1 << graph.n))
+        .filter(|bits| {
+            let x: Vec<f64> = (0..graph.n).map(|i| if bits >> i & 1 == 1 { 1.0 } else { -1.0 }).collect();
+            graph.violated(&x) == 0
+        })
+        .collect()
+}
+
+/// Pearson's chi-square of `samples` against the uniform law on `support`;
+/// a sample outside the support (an improper coloring) is infinitely unlikely.
+fn chi_square_uniform(support: &[u32], samples: &[&[f64]]) -> f64 {
+    let mut counts = std::collections::HashMap::new();
+    for x in samples {
+        let bits = x.iter().enumerate().fold(0u32, |acc, (i, &v)| acc | (u32::from(v > 0.0) << i));
+        if !support.contains(&bits) {
+            return f64::INFINITY;
+        }
+        *counts.entry(bits).or_insert(0usize) += 1;
+    }
+    let expected = samples.len() as f64 / support.len() as f64;
+    support.iter().map(|b| (counts.get(b).copied().unwrap_or(0) as f64 - expected).powi(2) / expected).sum()
+}
+
+/// A small hypertree (k = 3, 9 vertices, 162 proper colorings): BP is exact on it.
+fn small_tree() -> Bicoloring {
+    let edges = [[0, 1, 2], [2, 3, 4], [4, 5, 6], [1, 7, 8]];
+    Bicoloring::from_edges(9, 3, 0.5, edges.iter().flatten().copied().collect(), None)
+}
+
+/// Chi-square acceptance for `dof` degrees of freedom: mean + 5 standard deviations.
+fn chi_square_bound(dof: usize) -> f64 {
+    dof as f64 + 5.0 * (2.0 * dof as f64).sqrt()
+}
+
+#[test]
+fn bp_decimation_one_vertex_at_a_time_samples_the_uniform_proper_coloring_on_a_tree() {
+    // With exact marginals (BP on a tree) and block = 1, decimation is the chain
+    // rule: every proper coloring equally likely, no improper one ever. Both
+    // `BpDecimation` (what the stage runs) and the generic decimation sampler
+    // driving BP through `PosteriorMean`.
+    use crate::samplers::autoregressive::{Decimation, Order};
+    let graph = small_tree();
+    let support = proper_colorings(&graph);
+    assert_eq!(support.len(), 162); // 2^9 (3/4)^4
+    let bp = Bp::new(&graph, BpParams { damping: 0.0, tol: 1e-12, max_iterations: 500 });
+    let trajectories = 100 * support.len();
+    let local = BpDecimation { order: Order::Random, block: 1, trajectories, records: 9, seed: 11 };
+    let generic = Decimation { order: Order::Random, block: 1, trajectories, batch: 1, seed: 11 };
+    for (name, run) in [("local", local.run(&bp, &Silent).unwrap()), ("generic", generic.run(&bp, &Silent).unwrap())] {
+        assert!(run.trajectories.iter().all(|t| t.path.iter().all(|p| p.converged)), "{name}");
+        assert_eq!(run.trajectories[0].path.len(), 10, "{name}");
+        let chi2 = chi_square_uniform(&support, &run.samples());
+        eprintln!("{name} decimation, block = 1: chi2 = {chi2:.1} on {} dof", support.len() - 1);
+        assert!(chi2 < chi_square_bound(support.len() - 1), "{name}: chi2 = {chi2}");
+    }
+}
+
+#[test]
+fn bp_decimation_matches_the_generic_decimation_on_bp() {
+    // Re-convergence with residual scheduling reaches the fixed point a
+    // generic decimated solve reaches: on a tree with damping, the samples and
+    // the marginals recorded at each theta agree.
+    use crate::samplers::autoregressive::{Decimation, Order};
+    let graph = tree();
+    let bp = Bp::new(&graph, BpParams { damping: 0.4, tol: 1e-13, max_iterations: 2000 });
+    let local = BpDecimation { order: Order::Random, block: 2, trajectories: 3, records: 100, seed: 5 };
+    let generic = Decimation { order: Order::Random, block: 2, trajectories: 3, batch: 1, seed: 5 };
+    let (a, b) = (local.run(&bp, &Silent).unwrap(), generic.run(&bp, &Silent).unwrap());
+    for (ta, tb) in a.trajectories.iter().zip(&b.trajectories) {
+        assert_eq!(ta.sample, tb.sample, "same order, same draws from the same marginals");
+        for (pa, pb) in ta.path.iter().zip(&tb.path) {
+            assert_eq!(pa.param, pb.param);
+            assert!((pa.m_hat_sq - pb.m_hat_sq).abs() < 1e-9, "{pa:?} vs {pb:?}");
+        }
+    }
+}
+
+#[test]
+fn bp_decimation_in_one_block_is_not_exact_and_the_test_sees_it() {
+    // The same check on decimation fixing all 9 vertices at once from the
+    // uninformed marginals (independent fair coins): improper colorings appear.
+    use crate::samplers::autoregressive::Order;
+    let graph = small_tree();
+    let support = proper_colorings(&graph);
+    let bp = Bp::new(&graph, BpParams { damping: 0.0, tol: 1e-12, max_iterations: 500 });
+    let sampler = BpDecimation { order: Order::Random, block: 9, trajectories: 2000, records: 1, seed: 11 };
+    let run = sampler.run(&bp, &Silent).unwrap();
+    assert_eq!(chi_square_uniform(&support, &run.samples()), f64::INFINITY);
+}
+
+#[test]
+fn bp_diffusion_samples_the_uniform_proper_coloring_on_a_tree() {
+    // Stochastic localisation with exact posterior means and a fine grid: the
+    // law of the final draw is uniform over proper colorings up to the
+    // discretisation error, which a fine dt keeps below the chi-square's reach.
+    use crate::samplers::diffusion::{Schedule, StochasticLocalization};
+    let graph = small_tree();
+    let support = proper_colorings(&graph);
+    let bp = Bp::new(&graph, BpParams { damping: 0.0, tol: 1e-10, max_iterations: 500 });
+    let schedule = Schedule { dt_fine: 0.01, t_fine: 2.0, t_max: 400.0, geometric_steps: 30, step_error: None };
+    let sampler = StochasticLocalization { schedule, trajectories: 60 * support.len(), batch: 1, seed: 12 };
+    let run = sampler.run(&bp, &Silent).unwrap();
+    let chi2 = chi_square_uniform(&support, &run.samples());
+    eprintln!("diffusion: chi2 = {chi2:.1} on {} dof", support.len() - 1);
+    assert!(chi2 < chi_square_bound(support.len() - 1), "chi2 = {chi2}");
 }

@@ -18,13 +18,14 @@ use serde_json::json;
 
 use super::params::{self as p, problem, Args, KindParams};
 use super::{Artifact, Kind, StageRun};
+use crate::bp::decimation::BpDecimation;
 use crate::bp::{Bp, BpParams};
 use crate::eval::bicoloring::{self as eval, BicoloringComparison};
 use crate::eval::samples::{PathTrace, SampleChain, Samples};
 use crate::models::bicoloring::{check as check_instance, Bicoloring};
 use crate::pipeline::schema::{Default, InputSlot, KindSpec, ParamKind, ParamProblem, ParamSpec};
 use crate::report::export::{Column, Table};
-use crate::samplers::autoregressive::{Decimation, Order};
+use crate::samplers::autoregressive::Order;
 use crate::samplers::bicoloring::{self as glauber, GlauberParams};
 use crate::samplers::diffusion::{Schedule, StochasticLocalization};
 use crate::samplers::flow::{FlowSchedule, StochasticInterpolant};
@@ -35,6 +36,8 @@ use crate::theory::popdyn_path::{pop_diagram, pop_path, PathKind, PopDiagram, Po
 pub const PATH_OUTPUT: &str = "bicoloring-path";
 pub const DIAGRAM_OUTPUT: &str = "bicoloring-diagram";
 const NO_INPUTS: &[InputSlot] = &[];
+/// Points of theta at which BP-guided decimation records its path.
+const DECIMATION_RECORDS: usize = 100;
 
 const K: ParamSpec =
     ParamSpec { name: "k", kind: p::int(3, 8), default: Default::Int(5), unit: "", doc: "hyperedge size" };
@@ -157,8 +160,15 @@ pub fn refuse_bp_on_dense(run: &StageRun) -> Result<()> {
     Ok(())
 }
 
-/// BP settings from the generative kinds' shared `damping`, `tol`, `max_iterations`.
+/// BP settings from the generative kinds' shared `damping`, `tol`, `max_iterations`;
+/// refuses a denoiser other than BP (`amp` means the model's message passing, BP here).
 fn bp_of(run: &StageRun, g: &Bicoloring) -> Result<Bp> {
+    if let Some(other) = run.params.str("denoiser").filter(|d| !matches!(*d, "bp" | "amp")) {
+        bail!(
+            "{}: denoiser \"{other}\" cannot drive a bicoloring disorder; use \"bp\" (belief propagation)",
+            run.spec.name
+        );
+    }
     let args = Args { spec: run.spec, params: run.params };
     let params = BpParams {
         damping: args.float("damping").map_err(|e| anyhow::anyhow!(e.message))?,
@@ -218,15 +228,16 @@ pub fn flow(run: &StageRun, g: &Bicoloring) -> Result<Artifact> {
 }
 
 /// `sample.autoregressive` on a hypergraph: BP-guided decimation, `block`
-/// vertices at a time, each drawn from its BP marginal (sampling, not maximising).
+/// vertices at a time, each drawn from its BP marginal (sampling, not
+/// maximising), BP re-converged locally after each block (`bp::decimation`).
 pub fn autoregressive(run: &StageRun, g: &Bicoloring) -> Result<Artifact> {
     let a = args(run);
     let order = if run.params.str("order") == Some("natural") { Order::Natural } else { Order::Random };
-    let sampler = Decimation {
+    let sampler = BpDecimation {
         order,
         block: get(a.count("block"))?,
         trajectories: get(a.count("samples"))?,
-        batch: 1,
+        records: DECIMATION_RECORDS,
         seed: run.seed,
     };
     let bp = bp_of(run, g)?;
