@@ -20,7 +20,7 @@ fn short_schedule() -> Schedule {
 }
 
 fn short_flow() -> FlowSchedule {
-    FlowSchedule { ds_fine: 0.02, s_fine: 0.5, s_max: 0.99, geometric_steps: 10, step_error: None }
+    FlowSchedule { ds_fine: 0.02, s_fine: 0.5, s_max: 0.99, geometric_steps: 10 }
 }
 
 /// The three samplers on one oracle, 3 trajectories each, `batch` per oracle call.
