@@ -62,7 +62,7 @@ fn path_samplers_report_every_step_with_one_batch() {
     observed.check(4 * steps, steps as usize, "diffusion");
     assert_eq!(run, sl.run(&amp, &Silent).unwrap(), "progress changed the samples");
 
-    let flow_schedule = FlowSchedule { ds_fine: 0.02, s_fine: 0.5, s_max: 0.99, geometric_steps: 10, step_error: None };
+    let flow_schedule = FlowSchedule { ds_fine: 0.02, s_fine: 0.5, s_max: 0.99, geometric_steps: 10 };
     let flow = StochasticInterpolant { schedule: flow_schedule, noise: 0.5, trajectories: 3, batch: 3, seed: 5 };
     let observed = Progress::default();
     let run = flow.run(&amp, &observed).unwrap();
