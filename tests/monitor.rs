@@ -168,7 +168,7 @@ fn run_states_from_writer_and_heartbeats() {
 /// A pipeline whose diffusion stage runs for seconds.
 const SLOW: &str =
     "[pipeline]\nname = \"slow\"\n[stage.inst]\nkind = \"disorder.spiked-tensor\"\nn = 40\ntemperature = 0.71\n\
-[stage.sl]\nkind = \"sample.diffusion\"\ninputs = [\"inst\"]\nsamples = 4\nbatch = 4\ndt = 0.0005\n";
+[stage.sl]\nkind = \"sample.diffusion\"\ninputs = [\"inst\"]\nsamples = 4\nbatch = 4\ndt = 0.0005\nstep_error = 0\n";
 
 fn spawn_run(dir: &std::path::Path) -> std::process::Child {
     std::process::Command::new(env!("CARGO_BIN_EXE_quench"))
