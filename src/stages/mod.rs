@@ -85,6 +85,11 @@ impl StageRun<'_> {
     pub fn disorder(&self) -> Result<&Disorder> {
         match self.inputs.first() {
             Some(Artifact::Disorder(d)) => Ok(d),
+            Some(Artifact::Bicoloring(_)) => bail!(
+                "{} does not handle a hypergraph bicoloring disorder (the kinds that do: sample.metropolis, \
+                 sample.diffusion, sample.flow, sample.autoregressive, eval.compare)",
+                self.spec.name
+            ),
             Some(other) => bail!("the first input must be a disorder artifact, found {}", other.type_name()),
             None => bail!("the first input must be a disorder artifact, found none"),
         }
