@@ -78,23 +78,7 @@ fn exact_draws(d: &Disorder, t: f64, k: usize, seed: u64) -> Samples {
 }
 
 fn markov_samples(run: SpinRun) -> Samples {
-    Samples {
-        sampler: "sample.metropolis".into(),
-        n: run.n,
-        markov: true,
-        record_at: run.record_sweeps.iter().map(|&s| s as f64).collect(),
-        chains: run
-            .chains
-            .into_iter()
-            .map(|c| SampleChain {
-                configurations: c.samples.concat().into_iter().map(f32::from).collect(),
-                energy: c.energy,
-                acceptance: Some(c.acceptance),
-            })
-            .collect(),
-        traces: Vec::new(),
-        notes: vec![("init_planted".into(), 1.0)],
-    }
+    Samples::from_spin_run("sample.metropolis", run, vec![("init_planted".into(), 1.0)])
 }
 
 /// Over 12 instances (n = 12) at T = 0.9 (above every transition: everything

@@ -55,3 +55,27 @@ impl Samples {
         self.chains.iter().map(|c| c.energy.len()).sum()
     }
 }
+
+impl Samples {
+    /// The recorded configurations and energies of a run of spin chains
+    /// (Metropolis, heat bath, tempering), as sampler `kind` with `notes`.
+    pub fn from_spin_run(kind: &str, run: crate::samplers::SpinRun, notes: Vec<(String, f64)>) -> Samples {
+        Samples {
+            sampler: kind.into(),
+            n: run.n,
+            markov: true,
+            record_at: run.record_sweeps.iter().map(|&s| s as f64).collect(),
+            chains: run
+                .chains
+                .into_iter()
+                .map(|c| SampleChain {
+                    configurations: c.samples.concat().into_iter().map(f32::from).collect(),
+                    energy: c.energy,
+                    acceptance: Some(c.acceptance),
+                })
+                .collect(),
+            traces: Vec::new(),
+            notes,
+        }
+    }
+}

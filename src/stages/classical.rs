@@ -14,7 +14,7 @@ use crate::pipeline::Params;
 use crate::samplers::langevin::{self, LangevinParams};
 use crate::samplers::metropolis::{self, MetropolisParams};
 use crate::samplers::tempering::{self, Ladder, TemperingParams};
-use crate::samplers::{Init, Precision, Rule, SamplerError, SpinRun};
+use crate::samplers::{Init, Precision, Rule, SamplerError};
 
 choices!(Init { "random" => Init::Random, "planted" => Init::Planted });
 choices!(Rule { "metropolis" => Rule::Metropolis, "heat-bath" => Rule::HeatBath });
@@ -266,33 +266,13 @@ fn init_note(init: Init) -> (String, f64) {
     ("init_planted".into(), if init == Init::Planted { 1.0 } else { 0.0 })
 }
 
-fn from_spin_run(kind: &str, run: SpinRun, notes: Vec<(String, f64)>) -> Samples {
-    Samples {
-        sampler: kind.into(),
-        n: run.n,
-        markov: true,
-        record_at: run.record_sweeps.iter().map(|&s| s as f64).collect(),
-        chains: run
-            .chains
-            .into_iter()
-            .map(|c| SampleChain {
-                configurations: c.samples.concat().into_iter().map(f32::from).collect(),
-                energy: c.energy,
-                acceptance: Some(c.acceptance),
-            })
-            .collect(),
-        traces: Vec::new(),
-        notes,
-    }
-}
-
 fn run_metropolis(run: &StageRun) -> Result<Artifact> {
     if let Some(g) = super::bicoloring::input(run) {
         return super::bicoloring::metropolis(run, g);
     }
     let mp: MetropolisParams = run.params()?;
     let spins = metropolis::run(run.disorder()?, &mp, run.seed, run.observer).map_err(sampler_error)?;
-    Ok(Artifact::Samples(from_spin_run(METROPOLIS.spec.name, spins, vec![init_note(mp.init)])))
+    Ok(Artifact::Samples(Samples::from_spin_run(METROPOLIS.spec.name, spins, vec![init_note(mp.init)])))
 }
 
 fn run_tempering(run: &StageRun) -> Result<Artifact> {
@@ -302,7 +282,7 @@ fn run_tempering(run: &StageRun) -> Result<Artifact> {
         out.swap_acceptance.iter().enumerate().map(|(i, a)| (format!("swap_acceptance_{i}"), *a)).collect();
     notes.extend(out.betas.iter().enumerate().map(|(i, b)| (format!("beta_{i}"), *b)));
     notes.push(init_note(tp.init));
-    Ok(Artifact::Samples(from_spin_run(TEMPERING.spec.name, out.spins, notes)))
+    Ok(Artifact::Samples(Samples::from_spin_run(TEMPERING.spec.name, out.spins, notes)))
 }
 
 fn run_langevin(run: &StageRun) -> Result<Artifact> {
