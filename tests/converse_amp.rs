@@ -94,7 +94,14 @@ fn sparse_amp_tracks_state_evolution_on_the_planted_path() {
     for k in 0..iterations {
         let (m, err) = common::mean_and_stderr(&per_seed[k]);
         let (q, q_err) = common::mean_and_stderr(&q_per_seed[k]);
-        println!("iteration {:2}: AMP m/rho {:.4} ± {:.4}, q/rho {:.4}; SE {:.4}", k + 1, m / RHO, err / RHO, q / RHO, se[k] / RHO);
+        println!(
+            "iteration {:2}: AMP m/rho {:.4} ± {:.4}, q/rho {:.4}; SE {:.4}",
+            k + 1,
+            m / RHO,
+            err / RHO,
+            q / RHO,
+            se[k] / RHO
+        );
         let allowed = 4.0 * err + 0.03 * se[k];
         assert!((m - se[k]).abs() < allowed, "iteration {}: AMP m {m} vs SE {} (allowed {allowed})", k + 1, se[k]);
         let allowed_q = 4.0 * q_err + 0.03 * se[k];
@@ -105,24 +112,30 @@ fn sparse_amp_tracks_state_evolution_on_the_planted_path() {
 /// The matrix normalisation for the sparse prior: one iteration from `x̂ = x*`
 /// (`v = 0`, no previous estimate, so no Onsager term) gives the field
 /// `B = J x* = (m / Delta) x* + sqrt(q / Delta) z` with `m = q = |x*|^2 / N`
-/// (about rho). N = 6000: the regression coefficient of B on x* and the
-/// residual variance match within 3% (their sampling errors are about
-/// 1/sqrt(rho N) = 1.4% and sqrt(2/N) = 1.8%).
+/// (about rho). N = 6000, four instances: the regression coefficient of B on
+/// x* and the residual variance, relative to `q / Delta`, average to 1
+/// within 3% (one instance scatters by about 2-3% at this N).
 #[test]
 fn sparse_first_iteration_has_the_state_evolution_field() {
     let n = 6000;
-    let d = Disorder::spiked_matrix(n, Prior::SparseRademacher { rho: RHO }, delta(), 5);
-    let x_star = d.planted_f64().unwrap();
-    let amp = Amp::new(&d, Precision::F32, AmpParams { damping: 0.0, tol: 0.0, max_iterations: 1 });
-    let mut state = AmpState::from_estimate(x_star.clone(), vec![0.0; n]);
-    let q = state.m_hat_sq();
-    amp.step(&mut state, &Measure::default());
-    let x2: f64 = x_star.iter().map(|x| x * x).sum();
-    let signal = state.field.iter().zip(&x_star).map(|(b, x)| b * x).sum::<f64>() / x2;
-    let noise = state.field.iter().zip(&x_star).map(|(b, x)| (b - signal * x).powi(2)).sum::<f64>() / n as f64;
-    println!("signal {signal:.3} (SE {:.3}), noise variance {noise:.3} (SE {:.3})", q / delta(), q / delta());
-    assert!((signal / (q / delta()) - 1.0).abs() < 0.03, "signal coefficient {signal} vs {}", q / delta());
-    assert!((noise / (q / delta()) - 1.0).abs() < 0.03, "noise variance {noise} vs {}", q / delta());
+    let (mut signals, mut noises) = (Vec::new(), Vec::new());
+    for seed in 0..4 {
+        let d = Disorder::spiked_matrix(n, Prior::SparseRademacher { rho: RHO }, delta(), 200 + seed);
+        let x_star = d.planted_f64().unwrap();
+        let amp = Amp::new(&d, Precision::F32, AmpParams { damping: 0.0, tol: 0.0, max_iterations: 1 });
+        let mut state = AmpState::from_estimate(x_star.clone(), vec![0.0; n]);
+        let se = state.m_hat_sq() / delta();
+        amp.step(&mut state, &Measure::default());
+        let x2: f64 = x_star.iter().map(|x| x * x).sum();
+        let signal = state.field.iter().zip(&x_star).map(|(b, x)| b * x).sum::<f64>() / x2;
+        let noise = state.field.iter().zip(&x_star).map(|(b, x)| (b - signal * x).powi(2)).sum::<f64>() / n as f64;
+        println!("seed {seed}: signal / SE {:.4}, noise variance / SE {:.4}", signal / se, noise / se);
+        signals.push(signal / se);
+        noises.push(noise / se);
+    }
+    let (signal, noise) = (common::mean_and_stderr(&signals).0, common::mean_and_stderr(&noises).0);
+    assert!((signal - 1.0).abs() < 0.03, "signal coefficient / (q / Delta) = {signal}");
+    assert!((noise - 1.0).abs() < 0.03, "noise variance / (q / Delta) = {noise}");
 }
 
 /// Near `Delta = rho^2` the SE map has slope `rho^2 / Delta` at `m = 0`: at
