@@ -68,7 +68,7 @@ fn amp_iterates(amp: &Amp, x_star: &[f64], y: &[f64], t: f64, iterations: usize)
         .collect()
 }
 
-/// At tilt t = 0.5 (SE m/rho = 0.69 after 10 iterations), N = 6000, four
+/// At tilt t = 0.5 (SE m/rho = 0.49 after 10 iterations), N = 6000, four
 /// instances: undamped AMP's overlap with `x*` after each of 10 iterations
 /// from `x̂ = 0` matches the SE iterate within 4 standard errors of the
 /// instance mean plus 3% (the O(1/N) bias); `q = |x̂|^2/N` matches `m`
