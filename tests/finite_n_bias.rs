@@ -96,9 +96,9 @@ fn amp_error_accounts_for_the_diffusion_bias_at_t_0_8() {
     let e_exact = exact.mean_energy(&probs);
 
     let amp = Amp::new(&d, Precision::F32, AmpParams::default());
-    let schedule = Schedule { dt_fine: 0.005, ..Schedule::default() };
+    let schedule = Schedule { dt_fine: 0.01, ..Schedule::default() };
     let oracle = Tracked { amp: &amp, exact: &exact, t_max: schedule.t_max, divergences: Mutex::new(Vec::new()) };
-    let count = 600;
+    let count = 200;
     let mut rngs: Vec<Rng> = (0..count).map(|s| quench::rng::stream(5, "finite-n-bias", s)).collect();
     let run = trajectories(&oracle, &schedule.times(), &mut rngs, &Silent).unwrap();
 
