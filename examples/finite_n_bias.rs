@@ -17,17 +17,7 @@
 //!   of at least `b^2 / (2 var(e))` (Pinsker / transport), so a total divergence
 //!   of O(1) as n grows means a bias of O(1/sqrt n) per spin.
 //!
-//! At any n (no enumeration): `calibration` mode runs AMP along planted
-//! paths `y_t = t x* + W_t` (exact diffusion paths, by the Nishimori
-//! property) and measures the calibration gap `c(t) = E(|x̂|^2 - x̂.x*)`
-//! (disorder and noise averaged). The exact posterior mean has `c = 0`, and
-//! since `E (x* - x̂_exact).x̂ = 0` for any estimate `x̂` of the path,
-//! Cauchy-Schwarz gives `E|x̂ - x̂_exact|^2 >= c^2 / E|x̂|^2`: the printed
-//! `(1/2) int c^2 / E|x̂|^2 dt` is a lower bound on the diffusion's Girsanov
-//! divergence (whole configuration) that needs no exact posterior.
-//!
-//! Run: `cargo run --release --example finite_n_bias -- T n1,n2,.. instances trajectories [paths]`
-//! or `cargo run --release --example finite_n_bias -- calibration T n1,n2,.. instances paths`.
+//! Run: `cargo run --release --example finite_n_bias -- T n1,n2,.. instances trajectories [paths]`.
 
 use quench::amp::{Amp, AmpParams, Measure, Precision};
 use quench::eval::exact_posterior::ExactPosterior;
@@ -119,88 +109,8 @@ fn decimation_kl(exact: &ExactPosterior, amp: &Amp, x: &[f64], rng: &mut Rng) ->
     kl
 }
 
-/// Sums of `|x̂|^2` and `x̂.x*` at each time of `kl_times` along one planted path.
-fn planted_path(amp: &Amp, x: &[f64], rng: &mut Rng, norm2: &mut [f64], cross: &mut [f64]) {
-    let times = kl_times();
-    let mut y = vec![0.0; x.len()];
-    let mut state = amp.start();
-    for (k, &t) in times.iter().enumerate() {
-        amp.solve(&mut state, &Measure::tilted(&y, t));
-        norm2[k] += state.x_hat.iter().map(|v| v * v).sum::<f64>();
-        cross[k] += state.x_hat.iter().zip(x).map(|(a, b)| a * b).sum::<f64>();
-        if let Some(&next) = times.get(k + 1) {
-            let dt = next - t;
-            for (y_i, &x_i) in y.iter_mut().zip(x) {
-                *y_i += x_i * dt + dt.sqrt() * rng.sample::<f64, _>(StandardNormal);
-            }
-        }
-    }
-}
-
-/// The calibration gap of AMP on planted paths and the divergence lower bound it gives.
-fn calibration(args: &[String]) {
-    let temperature: f64 = args.first().map_or(0.8, |a| a.parse().expect("T"));
-    let sizes: Vec<usize> =
-        args.get(1).map_or("50,100,200".into(), |a| a.clone()).split(',').map(|s| s.parse().expect("n")).collect();
-    let instances: u64 = args.get(2).map_or(16, |a| a.parse().expect("instances"));
-    let paths: usize = args.get(3).map_or(4, |a| a.parse().expect("paths"));
-    let delta = delta_from_temperature(3, temperature);
-    let times = kl_times();
-    println!("T = {temperature}, {instances} instances x {paths} planted paths");
-    println!("n | int c dt / n | max c/n (at t) | KL lower bound (whole configuration) ± from halves");
-    for &n in &sizes {
-        // Two halves of the instances: the spread of the bound between them is its error.
-        let mut bounds = vec![];
-        let (mut all_norm2, mut all_cross) = (vec![0.0; times.len()], vec![0.0; times.len()]);
-        for half in 0..2u64 {
-            let (mut norm2, mut cross) = (vec![0.0; times.len()], vec![0.0; times.len()]);
-            for seed in (half * instances / 2)..((half + 1) * instances / 2) {
-                let d = Disorder::spiked_tensor(n, Prior::Rademacher, delta, 2000 + seed);
-                let x: Vec<f64> = d.planted_f64().expect("planted");
-                let amp = Amp::new(&d, Precision::F32, AmpParams::default());
-                let mut rng = quench::rng::stream(seed, "finite-n-calibration", n as u64);
-                for _ in 0..paths {
-                    planted_path(&amp, &x, &mut rng, &mut norm2, &mut cross);
-                }
-            }
-            let count = (instances / 2 * paths as u64) as f64;
-            let bound: f64 = times
-                .windows(2)
-                .enumerate()
-                .map(|(k, w)| {
-                    let (a, c) = (norm2[k] / count, (norm2[k] - cross[k]) / count);
-                    if a > 0.0 { 0.5 * c * c / a * (w[1] - w[0]) } else { 0.0 }
-                })
-                .sum();
-            bounds.push(bound);
-            all_norm2.iter_mut().zip(&norm2).for_each(|(s, v)| *s += v);
-            all_cross.iter_mut().zip(&cross).for_each(|(s, v)| *s += v);
-        }
-        let count = (instances / 2 * 2 * paths as u64) as f64;
-        let gap: Vec<f64> = all_norm2.iter().zip(&all_cross).map(|(a, c)| (a - c) / count / n as f64).collect();
-        let integral: f64 = times.windows(2).enumerate().map(|(k, w)| gap[k] * (w[1] - w[0])).sum();
-        let (k_max, max) = gap.iter().enumerate().fold((0, 0.0f64), |b, (k, &g)| if g.abs() > b.1.abs() { (k, g) } else { b });
-        let bound: f64 = times
-            .windows(2)
-            .enumerate()
-            .map(|(k, w)| {
-                let a = all_norm2[k] / count;
-                if a > 0.0 { 0.5 * (gap[k] * n as f64).powi(2) / a * (w[1] - w[0]) } else { 0.0 }
-            })
-            .sum();
-        println!(
-            "{n} | {integral:+.4} | {max:+.4} (t = {:.2}) | {bound:.3} ± {:.3}",
-            times[k_max],
-            (bounds[0] - bounds[1]).abs() / 2.0
-        );
-    }
-}
-
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.first().map(String::as_str) == Some("calibration") {
-        return calibration(&args[1..]);
-    }
     let temperature: f64 = args.first().map_or(0.8, |a| a.parse().expect("T"));
     let sizes: Vec<usize> =
         args.get(1).map_or("8,10,12,14".into(), |a| a.clone()).split(',').map(|s| s.parse().expect("n")).collect();
@@ -218,7 +128,8 @@ fn main() {
             let probs = exact.probabilities(&Measure::default());
             let e_exact = exact.mean_energy(&probs);
             let amp = Amp::new(&d, Precision::F32, AmpParams::default());
-            let tight = Amp::new(&d, Precision::F32, AmpParams { tol: 1e-9, max_iterations: 5000, ..AmpParams::default() });
+            let tight =
+                Amp::new(&d, Precision::F32, AmpParams { tol: 1e-9, max_iterations: 5000, ..AmpParams::default() });
             let schedule = Schedule { step_error: Some(1e-6), ..Schedule::default() };
             let run = StochasticLocalization { schedule, trajectories, batch: 8, seed }.run(&amp, &Silent).unwrap();
             sl.push(mean_energy(&exact, &run) - e_exact);
