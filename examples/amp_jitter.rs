@@ -3,7 +3,10 @@
 //! prints the per-iteration root-mean-square change, the period-2 residual
 //! `|x_k - x_{k-2}|` and `|x̂|^2/N`.
 //!
-//! Run: `cargo run --release --example amp_jitter -- [n] [temperature] [seed] [max_prints]`.
+//! With `plain`, solves iterate plain damped AMP (damping 0.2, no adaptive
+//! damping: how `Amp::solve` behaved before), else `Amp::solve`.
+//!
+//! Run: `cargo run --release --example amp_jitter -- [n] [temperature] [seed] [max_prints] [plain]`.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -21,6 +24,7 @@ struct Probe<'a> {
     iterations: AtomicUsize,
     printed: AtomicUsize,
     max_prints: usize,
+    plain: bool,
 }
 
 fn rms(a: &[f64], b: &[f64]) -> f64 {
@@ -41,7 +45,17 @@ impl PosteriorMean for Probe<'_> {
     fn solve(&self, state: &mut AmpState, measure: &Measure) -> Solve {
         let before = state.clone();
         let level = state.damping_level();
-        let solve = self.amp.solve(state, measure);
+        let solve = if self.plain {
+            let mut iterations = 0;
+            let mut converged = false;
+            while iterations < self.amp.params.max_iterations && !converged {
+                converged = self.amp.step(state, measure).converged(&self.amp.params, measure);
+                iterations += 1;
+            }
+            Solve { iterations, converged, m_hat_sq: state.m_hat_sq(), overlap: None }
+        } else {
+            self.amp.solve(state, measure)
+        };
         if state.damping_level() > level {
             println!(
                 "damping level {} at t = {:.4} ({} iterations, converged {})",
@@ -127,6 +141,7 @@ fn main() {
         iterations: AtomicUsize::new(0),
         printed: AtomicUsize::new(0),
         max_prints,
+        plain: args.get(4).is_some_and(|a| a == "plain"),
     };
     let schedule = Schedule { step_error: Some(1e-6), ..Schedule::default() };
     let run = StochasticLocalization { schedule, trajectories: 1, batch: 1, seed }.run(&probe, &Silent).unwrap();

@@ -297,9 +297,13 @@ impl AmpState {
         self.damping_level
     }
 
-    /// The damping of level `damping_level` above `base`.
+    /// The damping of level `damping_level` above `base` (`base` itself, to
+    /// the bit, at level 0: `1 - (1 - 0.2)` is not `0.2` in floating point).
     fn damping(&self, base: f64) -> f64 {
-        1.0 - (1.0 - base) / f64::from(1u32 << self.damping_level)
+        match self.damping_level {
+            0 => base,
+            level => 1.0 - (1.0 - base) / f64::from(1u32 << level),
+        }
     }
 }
 
