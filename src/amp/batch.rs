@@ -74,6 +74,7 @@ impl Amp {
         measures: &[Measure],
         mut fields: impl FnMut(&[usize], &mut [&mut AmpState]),
     ) -> Vec<Solve> {
+        states.iter_mut().for_each(AmpState::start_solve);
         let mut iterations = vec![0; states.len()];
         let mut converged = vec![false; states.len()];
         let active = |c: usize, iterations: &[usize], converged: &[bool]| {
@@ -88,7 +89,8 @@ impl Amp {
                 states.iter_mut().enumerate().filter(|(c, _)| live_index.contains(c)).map(|(_, s)| s).collect();
             fields(&live_index, &mut live);
             for (&c, state) in live_index.iter().zip(live) {
-                converged[c] = self.finish_step(state, &measures[c]).converged(&self.params, &measures[c]);
+                let change = self.finish_step(state, &measures[c]);
+                converged[c] = self.settled(state, change, &measures[c]);
                 iterations[c] += 1;
             }
         }
