@@ -35,7 +35,7 @@ fn bp_rate(n: usize, threads: usize) {
         for _ in 0..sweeps {
             bp.step(&mut state);
         }
-        bp.iterate(&mut state);
+        bp.iterate(&mut state, 0.0);
         let secs = start.elapsed().as_secs_f64();
         println!(
             "bp n={n} threads={threads}: {:.3e} hyperedge updates/s ({:.1} ms per sweep)",
