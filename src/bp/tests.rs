@@ -331,7 +331,10 @@ fn the_accuracy_rule_stops_within_its_accuracy_of_the_fixed_point() {
         let full = bp.solve(&mut state, &Measure::tilted(&y, t));
         assert!(early.converged && full.converged, "{early:?} {full:?}");
         let rms = (stopped.iter().zip(&state.x_hat).map(|(a, b)| (a - b).powi(2)).sum::<f64>() / x.len() as f64).sqrt();
-        eprintln!("accuracy {accuracy:.0e}: stopped after {} sweeps at RMS {rms:.2e} from the fixed point", early.iterations);
+        eprintln!(
+            "accuracy {accuracy:.0e}: stopped after {} sweeps at RMS {rms:.2e} from the fixed point",
+            early.iterations
+        );
         assert!(rms < 1.5 * accuracy, "accuracy {accuracy}: RMS distance {rms}");
         assert!(full.iterations > 0, "the early stop left work to do");
     }
