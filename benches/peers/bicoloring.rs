@@ -48,14 +48,14 @@ fn bp_rate(n: usize, threads: usize) {
 }
 
 /// One BP-guided diffusion trajectory: `adaptive` = the settings of
-/// `pipelines/bicoloring.toml` (adaptive steps, step_error = 1e-4, BP stopped
-/// at each step's error budget, at most 200 sweeps); otherwise the earlier
+/// `pipelines/bicoloring.toml` (adaptive steps, step_error = 1e-5, BP stopped
+/// at each step's error budget, at most 100 sweeps); otherwise the earlier
 /// fixed grid (dt = 0.05 to t = 1, BP to max |Δx̂| < 1e-3 or 20 sweeps).
 fn diffusion_trajectory(n: usize, alpha: f64, adaptive: bool) {
     let g = Bicoloring::generate(n, 5, alpha, true, 1, &Silent).unwrap().unwrap();
-    let cap = if adaptive { 200 } else { 20 };
+    let cap = if adaptive { 100 } else { 20 };
     let bp = Bp::new(&g, BpParams { damping: 0.2, tol: 1e-3, max_iterations: cap });
-    let (dt_fine, step_error) = if adaptive { (0.01, Some(1e-4)) } else { (0.05, None) };
+    let (dt_fine, step_error) = if adaptive { (0.01, Some(1e-5)) } else { (0.05, None) };
     let schedule = Schedule { dt_fine, t_fine: 1.0, t_max: 20.0, geometric_steps: 10, step_error };
     let sl = StochasticLocalization { schedule, trajectories: 1, batch: 1, seed: 3 };
     let (start, cpu) = (Instant::now(), cpu_seconds());
