@@ -1,7 +1,9 @@
 //! Throughput of the sparse side (plain timings, not criterion: these runs are
 //! long): BP hyperedge updates per second at n = 1e5 and 1e6 (alpha = 9,
-//! k = 5) on one and two threads; one BP-guided diffusion trajectory and one
-//! BP-guided decimation trajectory (block = 1) at n = 1e5, alpha = 8.8; population-dynamics updates per second on one and two threads,
+//! k = 5) on one and two threads; one BP-guided diffusion trajectory at
+//! n = 1e5, alpha = 9 (the pipeline's adaptive settings; without `quick` also
+//! the earlier fixed grid), one BP-guided decimation trajectory (block = 1) at
+//! n = 1e5, alpha = 8.8; population-dynamics updates per second on one and two threads,
 //! against the C peer `benches/peers/popdyn.c` (compiled with -O3 if `cc`
 //! is on the PATH).
 //!
@@ -35,7 +37,7 @@ fn bp_rate(n: usize, threads: usize) {
         for _ in 0..sweeps {
             bp.step(&mut state);
         }
-        bp.iterate(&mut state);
+        bp.iterate(&mut state, 0.0);
         let secs = start.elapsed().as_secs_f64();
         println!(
             "bp n={n} threads={threads}: {:.3e} hyperedge updates/s ({:.1} ms per sweep)",
@@ -45,26 +47,41 @@ fn bp_rate(n: usize, threads: usize) {
     });
 }
 
-/// One BP-guided diffusion trajectory with the settings of `pipelines/bicoloring.toml`.
-fn diffusion_trajectory(n: usize, alpha: f64) {
+/// One BP-guided diffusion trajectory: `adaptive` = the settings of
+/// `pipelines/bicoloring.toml` (adaptive steps, step_error = 1e-5, BP stopped
+/// at each step's error budget, at most 100 sweeps); otherwise the earlier
+/// fixed grid (dt = 0.05 to t = 1, BP to max |Δx̂| < 1e-3 or 20 sweeps).
+fn diffusion_trajectory(n: usize, alpha: f64, adaptive: bool) {
     let g = Bicoloring::generate(n, 5, alpha, true, 1, &Silent).unwrap().unwrap();
-    let bp = Bp::new(&g, BpParams { damping: 0.3, tol: 1e-3, max_iterations: 50 });
-    let schedule = Schedule { dt_fine: 0.05, t_fine: 1.0, t_max: 20.0, geometric_steps: 10, step_error: None };
+    let cap = if adaptive { 100 } else { 20 };
+    let bp = Bp::new(&g, BpParams { damping: 0.2, tol: 1e-3, max_iterations: cap });
+    let (dt_fine, step_error) = if adaptive { (0.01, Some(1e-5)) } else { (0.05, None) };
+    let schedule = Schedule { dt_fine, t_fine: 1.0, t_max: 20.0, geometric_steps: 10, step_error };
     let sl = StochasticLocalization { schedule, trajectories: 1, batch: 1, seed: 3 };
-    let start = Instant::now();
+    let (start, cpu) = (Instant::now(), cpu_seconds());
     let run = sl.run(&bp, &Silent).unwrap();
     let x = &run.trajectories[0].sample;
     let path = &run.trajectories[0].path;
-    let iterations: usize = path.iter().map(|p| p.amp_iterations).sum();
+    let sweeps: usize = path.iter().map(|p| p.amp_iterations).sum();
+    let steps: usize = path.iter().map(|p| p.steps).sum();
     println!(
-        "diffusion n={n} alpha={alpha}: {:.1} s, {} path points, {} BP sweeps ({} unconverged), violated {} of {}",
+        "diffusion n={n} alpha={alpha} {}: {:.1} s wall, {:.1} s CPU, {steps} steps, {sweeps} BP sweeps, {} of {} recorded points with an unconverged solve, violated {} of {}",
+        if adaptive { "adaptive (pipeline settings)" } else { "fixed dt = 0.05, cap 20" },
         start.elapsed().as_secs_f64(),
-        path.len(),
-        iterations,
+        cpu_seconds() - cpu,
         path.iter().filter(|p| !p.converged).count(),
+        path.len(),
         g.violated(x),
         g.m()
     );
+}
+
+/// CPU time of this process (user + system), from /proc (0 where unavailable).
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(11) + ticks(12)) / 100.0
 }
 
 /// One BP-guided decimation trajectory, one vertex at a time (local re-convergence).
@@ -137,7 +154,10 @@ fn main() {
         }
     }
     if run("diffusion") {
-        diffusion_trajectory(100_000, 8.8);
+        diffusion_trajectory(100_000, 9.0, true);
+        if !quick {
+            diffusion_trajectory(100_000, 9.0, false);
+        }
     }
     if run("decimation") {
         decimation_trajectory(100_000, 8.8);

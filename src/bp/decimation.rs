@@ -49,7 +49,7 @@ impl BpDecimation {
         }
         let mut state = bp.uninformed();
         let mut recorder = PathRecorder::default();
-        let solve = bp.iterate(&mut state);
+        let solve = bp.iterate(&mut state, 0.0);
         recorder.record(0.0, &state.x_hat, &solve);
         let records = self.records.clamp(1, n.div_ceil(self.block));
         let (mut recorded, mut sweeps, mut converged) = (0, 0, true);
@@ -60,7 +60,7 @@ impl BpDecimation {
                 let value = if rng.random::<f64>() < 0.5 * (1.0 + state.x_hat[i]) { 1.0 } else { -1.0 };
                 bp.clamp(&mut state, i, value);
             }
-            let solve = bp.iterate(&mut state);
+            let solve = bp.iterate(&mut state, 0.0);
             sweeps += solve.iterations;
             converged &= solve.converged;
             if end * records >= (recorded + 1) * n {

@@ -18,9 +18,20 @@
 //! hyperedges (a greedy coloring), each group updated in parallel (rayon over
 //! fixed chunks): a fully parallel sweep oscillates here (the uniform mode of
 //! the linearised update has eigenvalue about `-(k-1) k alpha / (2^(k-1) - 1)`,
-//! -10.7 at k = 5, alpha = 9). The result does not depend on the thread count. Damping mixes the new `u`
-//! with the old; a solve stops when a sweep moves no marginal `x̂_i = tanh H_i`
-//! (what the samplers use) by more than `tol`, or at the cap, and says which (non-convergence is reported, never hidden).
+//! -10.7 at k = 5, alpha = 9). The result does not depend on the thread count.
+//! Damping mixes the new `u` with the old.
+//!
+//! Stopping rule (`Convergence`): a solve stops when a sweep moves no marginal
+//! `x̂_i = tanh H_i` (what the samplers use) by more than `tol`, or, when the
+//! caller sets an accuracy (the diffusion's Girsanov error budget, see
+//! `samplers::diffusion::solve_accuracy`), when the root-mean-square distance
+//! of `x̂` to the fixed point, estimated from the geometric decay of the
+//! sweep-to-sweep changes (`rms_k r / (1 - r)`, `r = rms_k / rms_{k-1}`), is below
+//! it; or at the cap, and says which (non-convergence is reported, never
+//! hidden). The estimate, not the raw change, matters here: near the end point
+//! BP relaxes slowly (critical slowing down, `r` up to 0.95 per sweep at alpha
+//! = 8, t ~ 0.3), where a small change per sweep is still far from the fixed
+//! point.
 
 mod bethe;
 pub mod decimation;
@@ -91,7 +102,8 @@ pub struct BpState {
 /// member's field has moved by more than `tol` since that hyperedge was last
 /// computed (or its own damped message has not settled). Ticks count groups
 /// (`sweep * groups + group`); a vertex records the tick at which its field
-/// last moved (`moved_at`, with the field it had then in `marked`), a
+/// last moved (`moved_at`, with the field it had then in `marked`: one record
+/// per vertex, so the check and the update touch one cache line), a
 /// hyperedge the tick of its last update (`updated_at`, 0 while its damped
 /// messages are short of their target). Moves a hyperedge makes to its own
 /// members carry its own tick, so they do not re-activate it.
@@ -99,21 +111,26 @@ pub struct BpState {
 #[derive(Debug, Clone)]
 pub struct Activity {
     pub tick: u64,
-    pub moved_at: Vec<u64>,
-    pub marked: Vec<f64>,
+    pub marks: Vec<Mark>,
     pub updated_at: Vec<u64>,
+}
+
+/// When vertex `i`'s field last moved by more than `tol`, and its value then.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Mark {
+    pub moved_at: u64,
+    pub marked: f64,
 }
 
 impl Activity {
     /// Everything active.
     fn all(n: usize, m: usize) -> Activity {
-        Activity { tick: 2, moved_at: vec![1; n], marked: vec![0.0; n], updated_at: vec![0; m] }
+        Activity { tick: 2, marks: vec![Mark { moved_at: 1, marked: 0.0 }; n], updated_at: vec![0; m] }
     }
 
     /// Vertex `i`'s field was set from outside: its hyperedges must be recomputed.
     fn touch(&mut self, i: usize, field: f64) {
-        self.moved_at[i] = self.tick;
-        self.marked[i] = field;
+        self.marks[i] = Mark { moved_at: self.tick, marked: field };
         self.tick += 1;
     }
 }
@@ -185,24 +202,28 @@ impl Bp {
         set_external(state, i, CLAMP * value.signum());
     }
 
-    /// Iterates from `state` on the measure's fields until convergence or the cap.
+    /// Iterates from `state` on the measure's fields until convergence (to
+    /// `tol`, or to the measure's `accuracy` when it sets one) or the cap.
     pub fn solve(&self, state: &mut BpState, measure: &Measure) -> Solve {
         self.set_fields(state, measure);
-        self.iterate(state)
+        self.iterate(state, measure.accuracy)
     }
 
     /// Iterates with the fields already in `state.external` (and `state.field`)
     /// until the marginals the samplers use move by less than `tol`
-    /// (`max_i |Δx̂_i|` over one sweep) or the cap.
-    pub fn iterate(&self, state: &mut BpState) -> Solve {
+    /// (`max_i |Δx̂_i|` over one sweep), or their estimated root-mean-square
+    /// distance to the fixed point is below `accuracy` (0 = none), or the cap.
+    pub fn iterate(&self, state: &mut BpState, accuracy: f64) -> Solve {
         let (mut iterations, mut converged) = (0, false);
+        let mut test = Convergence::new(self.params.tol, accuracy);
         while iterations < self.params.max_iterations && !converged {
             self.step(state);
             iterations += 1;
             if iterations % REFRESH == 0 {
                 self.refresh_fields(state);
             }
-            converged = self.update_marginals(state) < self.params.tol;
+            let (max, sum_sq) = self.update_marginals(state);
+            converged = test.after_sweep(max, (sum_sq / self.graph.n.max(1) as f64).sqrt());
         }
         if iterations == 0 || iterations % REFRESH != 0 {
             self.refresh_fields(state);
@@ -241,8 +262,7 @@ impl Bp {
             let range = self.groups[g] * k..self.groups[g + 1] * k;
             let first = self.groups[g];
             let field = Shared(state.field.as_mut_ptr(), state.field.len());
-            let moved_at = Shared(state.activity.moved_at.as_mut_ptr(), state.activity.moved_at.len());
-            let marked = Shared(state.activity.marked.as_mut_ptr(), state.activity.marked.len());
+            let marks = Shared(state.activity.marks.as_mut_ptr(), state.activity.marks.len());
             let group_change = state.u[range.clone()]
                 .par_chunks_mut(EDGE_CHUNK * k)
                 .zip(self.graph.edges[range].par_chunks(EDGE_CHUNK * k))
@@ -251,16 +271,15 @@ impl Bp {
                     let mut change: f64 = 0.0;
                     let mut delta = [0.0; K_MAX];
                     for ((u, members), updated) in u.chunks_exact_mut(k).zip(members.chunks_exact(k)).zip(updated_at) {
-                        if members.iter().all(|&v| moved_at.get(v as usize) <= *updated) {
+                        if members.iter().all(|&v| marks.get(v as usize).moved_at <= *updated) {
                             continue; // no member's field moved since this hyperedge was computed
                         }
                         let c = update_edge(u, members, &field, damping, &mut delta);
                         change = change.max(c);
                         for &v in members {
-                            let v = v as usize;
-                            if (field.get(v) - marked.get(v)).abs() > tol {
-                                moved_at.set(v, tick);
-                                marked.set(v, field.get(v));
+                            let (v, now) = (v as usize, field.get(v as usize));
+                            if (now - marks.get(v).marked).abs() > tol {
+                                marks.set(v, Mark { moved_at: tick, marked: now });
                             }
                         }
                         // A damped message short of its target stays active.
@@ -290,28 +309,66 @@ impl Bp {
         );
     }
 
-    /// `x̂_i = tanh H_i` (clamped: the sign); returns `max_i |Δx̂_i|`.
-    fn update_marginals(&self, state: &mut BpState) -> f64 {
-        state
+    /// `x̂_i = tanh H_i` (clamped: the sign); returns `max_i |Δx̂_i|` and
+    /// `Σ_i Δx̂_i^2` (summed chunk by chunk in a fixed order: independent of
+    /// the thread count).
+    fn update_marginals(&self, state: &mut BpState) -> (f64, f64) {
+        let chunks: Vec<(f64, f64)> = state
             .x_hat
             .par_chunks_mut(VERTEX_CHUNK)
             .zip(state.field.par_chunks(VERTEX_CHUNK))
             .zip(state.external.par_chunks(VERTEX_CHUNK))
             .map(|((x_hat, field), external)| {
-                let mut change: f64 = 0.0;
+                let (mut max, mut sum_sq): (f64, f64) = (0.0, 0.0);
                 for ((x, &h), &b) in x_hat.iter_mut().zip(field).zip(external) {
                     let new = if b.abs() >= CLAMP { b.signum() } else { h.tanh() };
-                    change = change.max((new - *x).abs());
+                    let change = new - *x;
+                    max = max.max(change.abs());
+                    sum_sq += change * change;
                     *x = new;
                 }
-                change
+                (max, sum_sq)
             })
-            .reduce(|| 0.0, f64::max)
+            .collect();
+        chunks.iter().fold((0.0, 0.0), |(max, sum), &(m, s)| (max.max(m), sum + s))
     }
 
     /// Bethe free entropy per vertex of `state` (see `bethe`).
     pub fn bethe_free_entropy(&self, state: &BpState) -> f64 {
         bethe_free_entropy(&self.graph, state)
+    }
+}
+
+/// Sweeps before the accuracy test trusts its rate estimate: the first
+/// sweep's change is dominated by the direct response to new fields, not by
+/// the relaxation rate.
+const RATE_SWEEPS: usize = 3;
+
+/// The stopping rule of a solve (see the module doc): `max |Δx̂| < tol`, or
+/// the estimated RMS distance to the fixed point below `accuracy`.
+#[derive(Debug, Clone, Copy)]
+struct Convergence {
+    tol: f64,
+    accuracy: f64,
+    sweeps: usize,
+    last_rms: f64,
+}
+
+impl Convergence {
+    fn new(tol: f64, accuracy: f64) -> Convergence {
+        Convergence { tol, accuracy, sweeps: 0, last_rms: f64::INFINITY }
+    }
+
+    /// After a sweep that moved the marginals by `max` at most and `rms` in
+    /// root mean square: converged?
+    fn after_sweep(&mut self, max: f64, rms: f64) -> bool {
+        self.sweeps += 1;
+        let rate = rms / self.last_rms;
+        self.last_rms = rms;
+        if max < self.tol || rms == 0.0 {
+            return true;
+        }
+        self.accuracy > 0.0 && self.sweeps >= RATE_SWEEPS && rate < 1.0 && rms * rate / (1.0 - rate) < self.accuracy
     }
 }
 

@@ -294,3 +294,48 @@ fn bp_diffusion_samples_the_uniform_proper_coloring_on_a_tree() {
     eprintln!("diffusion: chi2 = {chi2:.1} on {} dof", support.len() - 1);
     assert!(chi2 < chi_square_bound(support.len() - 1), "chi2 = {chi2}");
 }
+
+#[test]
+fn bp_diffusion_with_adaptive_steps_and_the_accuracy_rule_samples_the_uniform_proper_coloring_on_a_tree() {
+    // The diffusion as the pipeline runs it: adaptive Euler steps, BP stopped by
+    // the step's error budget (the accuracy rule; `tol` is loose and damping
+    // slows BP down, so the rule is what stops most solves), not by `max |Δx̂| < tol`.
+    use crate::samplers::diffusion::{Schedule, StochasticLocalization};
+    let graph = small_tree();
+    let support = proper_colorings(&graph);
+    let bp = Bp::new(&graph, BpParams { damping: 0.3, tol: 1e-3, max_iterations: 200 });
+    let schedule = Schedule { dt_fine: 0.01, t_fine: 2.0, t_max: 400.0, geometric_steps: 30, step_error: Some(1e-5) };
+    let sampler = StochasticLocalization { schedule, trajectories: 60 * support.len(), batch: 1, seed: 13 };
+    let run = sampler.run(&bp, &Silent).unwrap();
+    let chi2 = chi_square_uniform(&support, &run.samples());
+    eprintln!("adaptive diffusion: chi2 = {chi2:.1} on {} dof", support.len() - 1);
+    assert!(chi2 < chi_square_bound(support.len() - 1), "chi2 = {chi2}");
+}
+
+#[test]
+fn the_accuracy_rule_stops_within_its_accuracy_of_the_fixed_point() {
+    // Near the end point (alpha = 8, t = 0.3) BP relaxes slowly; a solve stopped
+    // by the accuracy rule must be within about `accuracy` (RMS over vertices)
+    // of the fixed point the same BP reaches at tol = 1e-9, and must stop
+    // earlier than that.
+    let graph = Bicoloring::generate(5000, 5, 8.0, true, 4, &Silent).unwrap().unwrap();
+    let x = graph.planted_f64().unwrap();
+    let mut rng = rng::stream(8, "noise", 0);
+    let t = 0.3;
+    let y: Vec<f64> = x.iter().map(|&s| t * s + t.sqrt() * rng.sample::<f64, _>(rand_distr::StandardNormal)).collect();
+    for accuracy in [3e-2, 1e-2, 3e-3] {
+        let bp = Bp::new(&graph, BpParams { damping: 0.3, tol: 1e-9, max_iterations: 2000 });
+        let mut state = bp.uninformed();
+        let early = bp.solve(&mut state, &Measure::tilted(&y, t).with_accuracy(accuracy));
+        let stopped = state.x_hat.clone();
+        let full = bp.solve(&mut state, &Measure::tilted(&y, t));
+        assert!(early.converged && full.converged, "{early:?} {full:?}");
+        let rms = (stopped.iter().zip(&state.x_hat).map(|(a, b)| (a - b).powi(2)).sum::<f64>() / x.len() as f64).sqrt();
+        eprintln!(
+            "accuracy {accuracy:.0e}: stopped after {} sweeps at RMS {rms:.2e} from the fixed point",
+            early.iterations
+        );
+        assert!(rms < 1.5 * accuracy, "accuracy {accuracy}: RMS distance {rms}");
+        assert!(full.iterations > 0, "the early stop left work to do");
+    }
+}
