@@ -18,7 +18,8 @@ pub const OUTPUT: &str = "denoiser-path";
 pub const DENOISER_PATH: Kind = Kind {
     spec: KindSpec {
         name: "eval.denoiser-path",
-        version: 1,
+        // 2: AMP raises its damping on a limit cycle (src/amp/mod.rs).
+        version: 2,
         summary: "AMP along y_t = t x* + W_t from an uninformed and an informed start, against both SE branches (the hysteresis window)",
         output: OUTPUT,
         inputs: DISORDER_INPUT,

@@ -105,7 +105,8 @@ macro_rules! example {
 pub const DIFFUSION: Kind = Kind {
     spec: KindSpec {
         name: "sample.diffusion",
-        version: 1,
+        // 2: AMP raises its damping on a limit cycle (src/amp/mod.rs); BP diffusion stops at the step budget.
+        version: 2,
         summary: "stochastic localisation dy = m(y,t) dt + dB with the AMP denoiser; fine Euler steps to t_fine, then geometric to t_max",
         output: OUTPUT,
         inputs: DENOISED_INPUTS,
@@ -136,7 +137,8 @@ pub const DIFFUSION: Kind = Kind {
 pub const FLOW: Kind = Kind {
     spec: KindSpec {
         name: "sample.flow",
-        version: 1,
+        // 2: AMP raises its damping on a limit cycle (src/amp/mod.rs); BP diffusion stops at the step budget.
+        version: 2,
         summary: "stochastic interpolant x_s = s x0 + (1-s) z; velocity from the AMP denoiser; ODE (noise = 0) or SDE",
         output: OUTPUT,
         inputs: DENOISED_INPUTS,
@@ -173,7 +175,8 @@ pub const FLOW: Kind = Kind {
 pub const AUTOREGRESSIVE: Kind = Kind {
     spec: KindSpec {
         name: "sample.autoregressive",
-        version: 1,
+        // 2: AMP raises its damping on a limit cycle (src/amp/mod.rs); BP diffusion stops at the step budget.
+        version: 2,
         summary: "sequential decimation: each variable drawn from its AMP marginal given those already fixed",
         output: OUTPUT,
         inputs: DISORDER_INPUT,
