@@ -181,6 +181,8 @@ fn converse_amp_against_state_evolution_diagnostic() {
         let amp = Amp::new(&d, precision, AmpParams { damping, tol: 0.0, max_iterations: 1 });
         let mut states: Vec<AmpState> = tilts.iter().map(|_| AmpState::uninformed(n, amp.prior)).collect();
         let mut before: Vec<Vec<f64>> = states.iter().map(|s| s.x_hat.clone()).collect();
+        // `k` is the iteration count printed and SE's iterate of every tilt at once.
+        #[allow(clippy::needless_range_loop)]
         for k in 0..iterations {
             amp.solve_batch(&mut states, &measures);
             if [0, 4, 9, 19, 49, 99, 149, 199, 249, 299].contains(&k) {
