@@ -165,10 +165,12 @@ fn run_states_from_writer_and_heartbeats() {
     assert_eq!(run_state(&path, 1e9).unwrap(), RunState::Finished("ok".into()));
 }
 
-/// A pipeline whose diffusion stage runs for seconds.
+/// A pipeline whose diffusion stage runs for about 20 s (fixed fine grid,
+/// `step_error = 0`): well past `TERM_GRACE` (5 s), so a run waiting on its
+/// lock is still waiting when the grace period ends. Every test here stops it early.
 const SLOW: &str =
     "[pipeline]\nname = \"slow\"\n[stage.inst]\nkind = \"disorder.spiked-tensor\"\nn = 40\ntemperature = 0.71\n\
-[stage.sl]\nkind = \"sample.diffusion\"\ninputs = [\"inst\"]\nsamples = 4\nbatch = 4\ndt = 0.0005\nstep_error = 0\n";
+[stage.sl]\nkind = \"sample.diffusion\"\ninputs = [\"inst\"]\nsamples = 4\nbatch = 4\ndt = 0.0001\nstep_error = 0\n";
 
 fn spawn_run(dir: &std::path::Path) -> std::process::Child {
     std::process::Command::new(env!("CARGO_BIN_EXE_quench"))
