@@ -489,7 +489,12 @@ impl Amp {
 
 /// `sqrt(sum_i (a_i - b_i)^2 / N)`.
 fn rms_distance(a: &[f64], b: &[f64]) -> f64 {
-    (a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum::<f64>() / a.len().max(1) as f64).sqrt()
+    (squared_distance(a, b) / a.len().max(1) as f64).sqrt()
+}
+
+/// `sum_i (a_i - b_i)^2`.
+pub(crate) fn squared_distance(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()
 }
 
 pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {

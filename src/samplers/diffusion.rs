@@ -13,7 +13,7 @@ use rand_distr::StandardNormal;
 
 use super::path::{run_trajectories, start_batch, SamplerRun, Trajectory};
 use crate::amp::oracle::PosteriorMean;
-use crate::amp::{Measure, Solve};
+use crate::amp::{squared_distance, Measure, Solve};
 use crate::observe::{Cancelled, Observer};
 use crate::rng::Rng;
 
@@ -220,7 +220,7 @@ pub fn adaptive_trajectories<D: PosteriorMean>(
             for (&c, solve) in active.iter().zip(solves) {
                 let x_hat = oracle.estimate(states[c].as_ref().expect("state"));
                 let walk = &mut walks[c];
-                let moved_sq: f64 = x_hat.iter().zip(&walk.x_hat).map(|(a, b)| (a - b) * (a - b)).sum();
+                let moved_sq = squared_distance(x_hat, &walk.x_hat);
                 walk.x_hat.copy_from_slice(x_hat);
                 // A step cut short by the recorded time says little about the rate: keep the step.
                 if steps[c] >= 0.5 * walk.dt {
