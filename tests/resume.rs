@@ -211,3 +211,11 @@ fn bicoloring_diagram_resumes() {
         1,
     );
 }
+
+#[test]
+fn bicoloring_path_resumes() {
+    killed_runs_resume_to_the_same_bits(
+        "kind = \"theory.bicoloring-path\"\nalpha = 9.2\nt_max = 0.4\nt_points = 8\npopulation = 2000\niterations = 60\nbethe_samples = 2000\n",
+        2,
+    );
+}

@@ -470,7 +470,7 @@ pub const PATH_KIND: Kind = Kind {
         summary: "population dynamics for hypergraph bicoloring along a path: both branches, spinodals, first-order point",
         output: PATH_OUTPUT,
         inputs: NO_INPUTS,
-        params: &[K, ALPHA, PATH, T_MAX, T_POINTS, POPULATION, ITERATIONS, BETHE_SAMPLES],
+        params: &[K, ALPHA, PATH, T_MAX, T_POINTS, POPULATION, ITERATIONS, BETHE_SAMPLES, p::CHECKPOINT_EVERY],
         exactly_one_of: &[],
         check: p::check::<PathParams>,
     },

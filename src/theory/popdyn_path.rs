@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use super::popdyn::{bethe, Estimate, Observation, Population, Recursion};
 use crate::observe::{Cancelled, Observer};
-use crate::resume::Finished;
+use crate::resume::{self, Finished};
 
 /// Which path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -70,7 +70,7 @@ pub struct PopPoint {
 }
 
 /// One branch at one point.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 struct BranchPoint {
     overlap: Estimate,
     q: f64,
@@ -112,6 +112,18 @@ pub struct PopTransitions {
     pub first_order_t: Option<f64>,
 }
 
+/// What an interrupted `pop_path` saved (`resume`): the points of each branch
+/// solved so far (the informed branch from the top of the grid down) and the
+/// population the next point starts from. The branches are sequential warm
+/// starts, so this is all the rest depends on: a resumed run gives the same
+/// bits.
+#[derive(Serialize, Deserialize)]
+struct PathProgress {
+    uninf: Vec<BranchPoint>,
+    inf_from_top: Vec<BranchPoint>,
+    warm_start: Vec<[f64; 2]>,
+}
+
 /// Largest diffusion time of the informed branch's integration grid.
 const T_TAIL: f64 = 8.0;
 /// Extra points of that grid above the user's.
@@ -142,23 +154,44 @@ pub fn pop_path(
             .map(|j| if j + 1 == TAIL_POINTS { end } else { top + first * ratio.powi(j as i32) })
             .collect();
     }
-    let total = (2 * n + tail.len()) as u64;
-    let mut done = 0;
-    let mut uninf = Vec::with_capacity(n);
-    let mut pop = Population::uninformed(settings.population);
-    for (j, &t) in ts.iter().enumerate() {
+    let all: Vec<f64> = ts.iter().chain(&tail).copied().collect();
+    let total = (n + all.len()) as u64;
+    // Everything the remaining points depend on, saved as they finish.
+    let tag = format!("population dynamics path k={k} alpha={alpha:?} {path:?} grid={all:?} {settings:?}");
+    let mut state: PathProgress = resume::load(observer, &tag).unwrap_or_else(|| PathProgress {
+        uninf: Vec::with_capacity(n),
+        inf_from_top: Vec::with_capacity(all.len()),
+        warm_start: Population::uninformed(settings.population).elements,
+    });
+    let mut done = (state.uninf.len() + state.inf_from_top.len()) as u64;
+    if done > 0 {
+        observer.log(&format!("resuming from the checkpoint: {done} of {total} points already done"));
+    }
+    let save = |state: &PathProgress| {
+        if observer.checkpoint_due() {
+            resume::save(observer, &tag, state);
+        }
+    };
+    for j in state.uninf.len()..n {
         observer.checkpoint()?;
-        uninf.push(branch_point(k, alpha, path.at(t), &mut pop, settings, 2 * j as u64, settings.seed ^ j as u64));
+        let mut pop = Population { elements: std::mem::take(&mut state.warm_start) };
+        let point = branch_point(k, alpha, path.at(ts[j]), &mut pop, settings, 2 * j as u64, settings.seed ^ j as u64);
+        state.uninf.push(point);
+        // The informed branch starts from the planted messages once the uninformed one is done.
+        state.warm_start = if j + 1 == n { Population::informed(settings.population).elements } else { pop.elements };
         done += 1;
         observer.progress(done, total);
+        save(&state);
     }
-    let all: Vec<f64> = ts.iter().chain(&tail).copied().collect();
-    let mut inf = vec![None; all.len()];
-    let mut pop = Population::informed(settings.population);
-    for (j, &t) in all.iter().enumerate().rev() {
+    if n == 0 && state.inf_from_top.is_empty() {
+        state.warm_start = Population::informed(settings.population).elements;
+    }
+    for j in (0..all.len() - state.inf_from_top.len()).rev() {
         observer.checkpoint()?;
+        let t = all[j];
         let at_end = path == PathKind::Decimation && t >= 1.0;
-        inf[j] = Some(if at_end {
+        let mut pop = Population { elements: std::mem::take(&mut state.warm_start) };
+        let point = if at_end {
             // Everything revealed: the fields are hard, nothing is left to learn.
             BranchPoint {
                 overlap: Estimate { mean: 1.0, err: 0.0 },
@@ -168,11 +201,15 @@ pub fn pop_path(
             }
         } else {
             branch_point(k, alpha, path.at(t), &mut pop, settings, 2 * j as u64 + 1, settings.seed ^ j as u64)
-        });
+        };
+        state.inf_from_top.push(point);
+        state.warm_start = pop.elements;
         done += 1;
         observer.progress(done, total);
+        save(&state);
     }
-    let inf: Vec<BranchPoint> = inf.into_iter().map(|p| p.expect("every point solved")).collect();
+    let uninf = state.uninf;
+    let inf: Vec<BranchPoint> = state.inf_from_top.into_iter().rev().collect();
     let (phi_uninf, phi_inf) = free_entropies(k, alpha, path, ts, &all, &uninf, &inf);
     let closure = phi_inf.last().zip(phi_uninf.last()).map_or(0.0, |(i, u)| i.mean - u.mean);
     let points: Vec<PopPoint> = (0..n)
