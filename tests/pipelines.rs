@@ -131,6 +131,18 @@ fn cross_parameter_rules_are_checked_at_validation() {
 }
 
 #[test]
+fn autoregressive_takes_block_or_block_fraction_not_both() {
+    let e = refused(&format!(
+        "{TENSOR}[stage.a]\nkind = \"sample.autoregressive\"\ninputs = [\"inst\"]\nblock = 4\nblock_fraction = 0.02\n"
+    ));
+    assert!(e.contains("stage `a`: give `block` or `block_fraction`, not both"), "{e}");
+    let e = refused(&format!(
+        "{TENSOR}[stage.a]\nkind = \"sample.autoregressive\"\ninputs = [\"inst\"]\nblock_fraction = 0\n"
+    ));
+    assert!(e.contains("block_fraction"), "{e}");
+}
+
+#[test]
 fn the_catalog_does_not_put_sk_on_the_nishimori_line() {
     let dir = tempfile::tempdir().unwrap();
     let out = quench(dir.path(), &["stages", "--json"]);

@@ -17,7 +17,7 @@ use crate::models::Disorder;
 use crate::observe::Observer;
 use crate::pipeline::schema::{Arity, Default, InputSlot, KindSpec, ParamKind, ParamProblem, ParamSpec};
 use crate::pipeline::Params;
-use crate::samplers::autoregressive::{Decimation, Order};
+use crate::samplers::autoregressive::{Decimation, Order, DRAW_ACCURACY};
 use crate::samplers::diffusion::{Schedule, StochasticLocalization};
 use crate::samplers::flow::{FlowSchedule, StochasticInterpolant};
 use crate::samplers::neural_denoiser::LearnedDenoiser;
@@ -176,7 +176,8 @@ pub const AUTOREGRESSIVE: Kind = Kind {
     spec: KindSpec {
         name: "sample.autoregressive",
         // 2: AMP raises its damping on a limit cycle (src/amp/mod.rs); BP diffusion stops at the step budget.
-        version: 2,
+        // 3: AMP's decimated solves stop at the draw accuracy (samplers::autoregressive::DRAW_ACCURACY).
+        version: 3,
         summary: "sequential decimation: each variable drawn from its AMP marginal given those already fixed",
         output: OUTPUT,
         inputs: DISORDER_INPUT,
@@ -190,6 +191,13 @@ pub const AUTOREGRESSIVE: Kind = Kind {
                 "variables",
                 "variables fixed per AMP re-convergence (1 matches the theory)",
             ),
+            ParamSpec {
+                name: "block_fraction",
+                kind: ParamKind::Float { min: 0.0, max: 1.0, min_open: true, max_open: false },
+                default: Default::None,
+                unit: "",
+                doc: "instead of `block` (leave it at 1): this fraction of N per block (rounded, at least 1), the same step in theta at every N",
+            },
             ParamSpec {
                 name: "order",
                 kind: ParamKind::Choice(Order::NAMES),
@@ -345,8 +353,25 @@ impl KindParams for FlowParams {
     }
 }
 
+/// Variables fixed per block: a number, or a fraction of N.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum BlockSize {
+    Sites(usize),
+    Fraction(f64),
+}
+
+impl BlockSize {
+    /// Sites per block for `n` variables (a fraction rounds to the nearest, at least 1).
+    fn sites(self, n: usize) -> usize {
+        match self {
+            BlockSize::Sites(sites) => sites,
+            BlockSize::Fraction(fraction) => ((fraction * n as f64).round() as usize).max(1),
+        }
+    }
+}
+
 struct AutoregressiveParams {
-    block: usize,
+    block: BlockSize,
     order: Order,
     run: Trajectories,
 }
@@ -354,11 +379,14 @@ struct AutoregressiveParams {
 impl KindParams for AutoregressiveParams {
     const KIND: &'static KindSpec = &AUTOREGRESSIVE.spec;
     fn parse(args: &Args) -> Result<Self, ParamProblem> {
-        Ok(AutoregressiveParams {
-            block: args.count("block")?,
-            order: args.choice("order")?,
-            run: Trajectories::parse(args)?,
-        })
+        let block = match args.opt_float("block_fraction")? {
+            Some(_) if args.count("block")? != 1 => {
+                return Err(problem("block_fraction", "give `block` or `block_fraction`, not both"))
+            }
+            Some(fraction) => BlockSize::Fraction(fraction),
+            None => BlockSize::Sites(args.count("block")?),
+        };
+        Ok(AutoregressiveParams { block, order: args.choice("order")?, run: Trajectories::parse(args)? })
     }
 }
 
@@ -468,14 +496,17 @@ fn run_flow(run: &StageRun) -> Result<Artifact> {
 
 fn run_autoregressive(run: &StageRun) -> Result<Artifact> {
     if let Some(g) = super::bicoloring::input(run) {
+        if run.params.get("block_fraction").is_some() {
+            anyhow::bail!("parameter `block_fraction`: only for dense models; give `block` on a hypergraph");
+        }
         return super::bicoloring::autoregressive(run, g);
     }
     super::bicoloring::refuse_bp_on_dense(run)?;
     let (d, p) = (run.disorder()?, run.params::<AutoregressiveParams>()?);
-    let thetas: Vec<f64> = (0..=d.n).step_by(p.block).map(|k| k as f64 / d.n as f64).collect();
+    let block = p.block.sites(d.n);
+    let thetas: Vec<f64> = (0..=d.n).step_by(block).map(|k| k as f64 / d.n as f64).collect();
     let se = emit_se(d, theory::Path::Decimation, &thetas, run.observer);
-    let sampler =
-        Decimation { order: p.order, block: p.block, trajectories: p.run.samples, batch: p.run.batch, seed: run.seed };
-    let out = sampler.run(&p.run.amp.amp(d), run.observer)?;
+    let sampler = Decimation { order: p.order, block, trajectories: p.run.samples, batch: p.run.batch, seed: run.seed };
+    let out = sampler.run_to(&p.run.amp.amp(d), DRAW_ACCURACY, run.observer)?;
     Ok(Artifact::Samples(to_samples(AUTOREGRESSIVE.spec.name, d, &out, se)))
 }
