@@ -577,7 +577,6 @@ impl Convergence {
     }
 }
 
-
 /// Greedy coloring of the hyperedges (no shared vertex within a color):
 /// the hyperedges sorted by color, and the color boundaries.
 fn schedule(graph: &Bicoloring) -> (Vec<u32>, Vec<usize>) {
