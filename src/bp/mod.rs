@@ -27,8 +27,9 @@
 //! `samplers::diffusion::solve_accuracy`), when the root-mean-square distance
 //! of `x̂` to the fixed point, estimated from the geometric decay of the
 //! sweep-to-sweep changes (`rms_k r / (1 - r)`, `r = rms_k / rms_{k-1}`), is below
-//! it; or at the cap, and says which (non-convergence is reported, never
-//! hidden). The estimate, not the raw change, matters here: near the end point
+//! it; or, with an accuracy set, as soon as the relaxation rate says that
+//! accuracy is out of reach within the cap (`Verdict::Hopeless`); or at the
+//! cap, and says which (non-convergence is reported, never hidden). The estimate, not the raw change, matters here: near the end point
 //! BP relaxes slowly (critical slowing down, `r` up to 0.95 per sweep at alpha
 //! = 8, t ~ 0.3), where a small change per sweep is still far from the fixed
 //! point.
@@ -516,8 +517,8 @@ enum Verdict {
 /// at alpha = 8, N = 10^5, 100 sweeps leave BP as far from settling as 10).
 /// A solve that reaches its accuracy before the cap never meets this test at
 /// a sweep where the old rule would have stopped it, so where BP converges
-/// the result is unchanged unless the rate estimate misjudges it (counted in
-/// README "BP along the diffusion path").
+/// the result is unchanged unless the rate estimate misjudges it (the
+/// hypertree chi-square and accuracy-rule tests pass unchanged).
 #[derive(Debug, Clone)]
 struct Convergence {
     tol: f64,
