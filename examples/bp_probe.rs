@@ -7,11 +7,13 @@ use std::time::Instant;
 
 use quench::amp::oracle::PosteriorMean;
 use quench::amp::{Measure, Solve};
+use quench::bp::decimation::BpDecimation;
 use quench::bp::{Bp, BpParams, BpState};
 use quench::models::bicoloring::Bicoloring;
 use quench::models::Prior;
 use quench::observe::Silent;
 use quench::rng::Rng;
+use quench::samplers::autoregressive::Order;
 use quench::samplers::diffusion::{Schedule, StochasticLocalization};
 
 struct Probe {
@@ -55,7 +57,7 @@ impl PosteriorMean for Probe {
             let (mut cross, mut prev_ss) = (0.0, 0.0);
             let mut delta = vec![0.0; n];
             for i in 0..n {
-                let new = state.field[i].tanh();
+                let new = state.field(i).tanh();
                 delta[i] = new - state.x_hat[i];
                 cross += delta[i] * prev[i];
                 prev_ss += prev[i] * prev[i];
@@ -104,7 +106,7 @@ impl PosteriorMean for Probe {
 fn main() {
     let a: Vec<String> = std::env::args().collect();
     if a.len() < 6 {
-        eprintln!("usage: bp_probe N ALPHA DAMPING STEP_ERROR CAP [v]  (env: TOL, TEACHER=t, T_FINE)");
+        eprintln!("usage: bp_probe N ALPHA DAMPING STEP_ERROR CAP [v]  (env: TOL, TEACHER=t, T_FINE, DECIMATE=block)");
         std::process::exit(2);
     }
     let n: usize = a[1].parse().unwrap();
@@ -141,6 +143,21 @@ fn main() {
         }
         println!("{}", &line[line.len().saturating_sub(300)..]);
         println!("overlap {ov:.4} q {:.4}", state.m_hat_sq());
+        return;
+    }
+    if let Ok(block) = std::env::var("DECIMATE") {
+        // BP-guided decimation in blocks of `block` (the probe's cap and tol).
+        let block: usize = block.parse().unwrap();
+        let sampler = BpDecimation { order: Order::Random, block, trajectories: 1, records: 20, seed: 3 };
+        let start = Instant::now();
+        let run = sampler.run(&probe.bp, &Silent).unwrap();
+        let path = &run.trajectories[0].path;
+        for p in path {
+            println!("theta {:.3} sweeps {} converged {} q {:.4}", p.param, p.amp_iterations, p.converged, p.m_hat_sq);
+        }
+        let x = &run.trajectories[0].sample;
+        println!("decimation block {block}: wall {:.1} s cpu {:.1} s", start.elapsed().as_secs_f64(), cpu() - cpu0);
+        println!("violated {} of {}", g.violated(x), g.m());
         return;
     }
     let step_error = if eps > 0.0 { Some(eps) } else { None };

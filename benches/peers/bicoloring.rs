@@ -1,7 +1,7 @@
 //! Throughput of the sparse side (plain timings, not criterion: these runs are
 //! long): BP hyperedge updates per second at n = 1e5 and 1e6 (alpha = 9,
 //! k = 5) on one and two threads; one BP-guided diffusion trajectory at
-//! n = 1e5, alpha = 9 (the pipeline's adaptive settings; without `quick` also
+//! n = 1e5, alpha = 8 and 9 (the pipeline's adaptive settings; without `quick` also
 //! the earlier fixed grid), one BP-guided decimation trajectory (block = 1) at
 //! n = 1e5, alpha = 8.8; population-dynamics updates per second on one and two threads,
 //! against the C peer `benches/peers/popdyn.c` (compiled with -O3 if `cc`
@@ -48,15 +48,16 @@ fn bp_rate(n: usize, threads: usize) {
 }
 
 /// One BP-guided diffusion trajectory: `adaptive` = the settings of
-/// `pipelines/bicoloring.toml` (adaptive steps, step_error = 1e-5, BP stopped
-/// at each step's error budget, at most 100 sweeps); otherwise the earlier
+/// `pipelines/bicoloring.toml` (adaptive steps, step_error = 1e-4, first step
+/// and recorded grid 0.05 to t = 1, BP stopped at each step's error budget or
+/// as soon as it cannot reach it within 100 sweeps); otherwise the earlier
 /// fixed grid (dt = 0.05 to t = 1, BP to max |Δx̂| < 1e-3 or 20 sweeps).
 fn diffusion_trajectory(n: usize, alpha: f64, adaptive: bool) {
     let g = Bicoloring::generate(n, 5, alpha, true, 1, &Silent).unwrap().unwrap();
     let cap = if adaptive { 100 } else { 20 };
     let bp = Bp::new(&g, BpParams { damping: 0.2, tol: 1e-3, max_iterations: cap });
-    let (dt_fine, step_error) = if adaptive { (0.01, Some(1e-5)) } else { (0.05, None) };
-    let schedule = Schedule { dt_fine, t_fine: 1.0, t_max: 20.0, geometric_steps: 10, step_error };
+    let step_error = if adaptive { Some(1e-4) } else { None };
+    let schedule = Schedule { dt_fine: 0.05, t_fine: 1.0, t_max: 20.0, geometric_steps: 10, step_error };
     let sl = StochasticLocalization { schedule, trajectories: 1, batch: 1, seed: 3 };
     let (start, cpu) = (Instant::now(), cpu_seconds());
     let run = sl.run(&bp, &Silent).unwrap();
@@ -154,6 +155,7 @@ fn main() {
         }
     }
     if run("diffusion") {
+        diffusion_trajectory(100_000, 8.0, true);
         diffusion_trajectory(100_000, 9.0, true);
         if !quick {
             diffusion_trajectory(100_000, 9.0, false);

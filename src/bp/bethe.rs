@@ -25,7 +25,7 @@ fn ln_cosh(x: f64) -> f64 {
 pub fn bethe_free_entropy(graph: &Bicoloring, state: &BpState) -> f64 {
     let k = graph.k;
     let vertices: f64 = chunked_sum(graph.n, 4096, |i| {
-        let (b, h) = (state.external[i], state.field[i]);
+        let (b, h) = (state.external[i], state.field(i));
         let slots = graph.vertex_slots(i).iter().map(|&s| state.u[s as usize]);
         if b.abs() >= CLAMP {
             let s = b.signum();
@@ -39,7 +39,7 @@ pub fn bethe_free_entropy(graph: &Bicoloring, state: &BpState) -> f64 {
         let mut links = 0.0;
         for (j, &v) in graph.edge(a).iter().enumerate() {
             let u = state.u[a * k + j];
-            let h = state.field[v as usize] - u;
+            let h = state.field(v as usize) - u;
             (plus[j], minus[j]) = probabilities(h);
             links += ln_cosh(h + u) - ln_cosh(h) - ln_cosh(u) - std::f64::consts::LN_2;
         }

@@ -339,3 +339,67 @@ fn the_accuracy_rule_stops_within_its_accuracy_of_the_fixed_point() {
         assert!(full.iterations > 0, "the early stop left work to do");
     }
 }
+
+#[test]
+fn local_sweeps_give_the_same_result_as_full_scans() {
+    // Decimation in small blocks (local re-convergence on the worklist) and a
+    // tilted solve, with the worklist never used, always used once known, and
+    // at its default threshold: bit-identical states.
+    use crate::samplers::autoregressive::Order;
+    let graph = Bicoloring::generate(3000, 5, 8.0, true, 3, &Silent).unwrap().unwrap();
+    let y: Vec<f64> = fields(graph.n, 0.4, 9);
+    let run = |local_below: usize| {
+        let mut bp = Bp::new(&graph, BpParams { damping: 0.2, tol: 1e-4, max_iterations: 60 });
+        bp.local_below = local_below;
+        let sampler = BpDecimation { order: Order::Random, block: 7, trajectories: 1, records: 10, seed: 2 };
+        let decimated = sampler.run(&bp, &Silent).unwrap();
+        let mut state = bp.uninformed();
+        let solve = bp.solve(&mut state, &Measure::tilted(&y, 0.4));
+        let again = bp.solve(&mut state, &Measure::tilted(&y, 0.4).with_accuracy(1e-6));
+        (decimated.trajectories, state.x_hat, state.u, solve, again)
+    };
+    let default = Bp::new(&graph, BpParams::default()).local_below;
+    let full = run(0);
+    assert_eq!(full, run(usize::MAX));
+    assert_eq!(full, run(default));
+}
+
+#[test]
+fn a_solve_that_cannot_reach_its_accuracy_stops_early_unconverged() {
+    // BP at alpha = 8, t = 0.3 contracts slowly; an accuracy far beyond what
+    // the cap allows ends the solve early, reported unconverged, while the
+    // same solve with an attainable accuracy and cap runs to it.
+    let graph = Bicoloring::generate(5000, 5, 8.0, true, 4, &Silent).unwrap().unwrap();
+    let x = graph.planted_f64().unwrap();
+    let mut rng = rng::stream(8, "noise", 0);
+    let t = 0.3;
+    let y: Vec<f64> = x.iter().map(|&s| t * s + t.sqrt() * rng.sample::<f64, _>(rand_distr::StandardNormal)).collect();
+    let bp = Bp::new(&graph, BpParams { damping: 0.3, tol: 1e-12, max_iterations: 60 });
+    let hopeless = bp.solve(&mut bp.uninformed(), &Measure::tilted(&y, t).with_accuracy(1e-11));
+    eprintln!("hopeless: {hopeless:?}");
+    assert!(!hopeless.converged && hopeless.iterations < 30, "{hopeless:?}");
+    let bp = Bp::new(&graph, BpParams { damping: 0.3, tol: 1e-12, max_iterations: 2000 });
+    let reachable = bp.solve(&mut bp.uninformed(), &Measure::tilted(&y, t).with_accuracy(1e-2));
+    eprintln!("reachable: {reachable:?}");
+    assert!(reachable.converged, "{reachable:?}");
+}
+
+#[test]
+fn convergence_stops_on_a_rate_at_or_above_one_and_not_on_a_fast_one() {
+    // The rule itself on synthetic RMS sequences (cap 100, accuracy 1e-3).
+    let verdicts = |rate: f64| {
+        let mut test = Convergence::new(0.0, 1e-3, 100);
+        (0..100).map(|s| test.after_sweep(1.0, 0.1 * rate.powi(s))).position(|v| v != Verdict::Running).map(|s| {
+            let mut test = Convergence::new(0.0, 1e-3, 100);
+            (s, (0..=s).map(|s| test.after_sweep(1.0, 0.1 * rate.powi(s as i32))).last().unwrap())
+        })
+    };
+    assert_eq!(verdicts(1.02).unwrap().1, Verdict::Hopeless);
+    assert!(verdicts(1.02).unwrap().0 < 10);
+    // 0.99 per sweep needs ~680 sweeps to 1e-3 from 0.1 / (1 - 0.99): beyond the cap.
+    assert_eq!(verdicts(0.99).unwrap().1, Verdict::Hopeless);
+    // 0.8 per sweep gets there in ~20.
+    let (sweeps, verdict) = verdicts(0.8).unwrap();
+    assert_eq!(verdict, Verdict::Converged);
+    assert!(sweeps < 30, "{sweeps}");
+}

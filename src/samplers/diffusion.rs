@@ -222,8 +222,10 @@ pub fn adaptive_trajectories<D: PosteriorMean>(
                 let walk = &mut walks[c];
                 let moved_sq = squared_distance(x_hat, &walk.x_hat);
                 walk.x_hat.copy_from_slice(x_hat);
-                // A step cut short by the recorded time says little about the rate: keep the step.
-                if steps[c] >= 0.5 * walk.dt {
+                // A step cut short by the recorded time says little about the
+                // rate, nor does one whose solve did not converge (its move is
+                // the solver's error, not the path's): keep the step.
+                if steps[c] >= 0.5 * walk.dt && solve.converged {
                     walk.dt = next_step(steps[c], moved_sq, n, eps, dt_first);
                 }
                 taken[c] += 1;

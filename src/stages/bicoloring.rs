@@ -273,7 +273,7 @@ fn to_samples(run: &StageRun, g: &Bicoloring, out: &SamplerRun) -> Samples {
     let mean_iterations = solves.iter().map(|p| p.amp_iterations as f64).sum::<f64>() / solves.len().max(1) as f64;
     if unconverged > 0 {
         run.observer.log(&format!(
-            "warning: BP did not converge in {unconverged} of {} solves (raise max_iterations or damping)",
+            "warning: BP did not converge at {unconverged} of {} recorded path points (a solve hit max_iterations, or stopped early because its relaxation rate could not reach the step's error budget)",
             solves.len()
         ));
     }
