@@ -29,6 +29,18 @@ pub trait PosteriorMean: Sync {
     fn solve_batch(&self, states: &mut [Self::State], measures: &[Measure]) -> Vec<Solve> {
         states.iter_mut().zip(measures).map(|(state, measure)| self.solve(state, measure)).collect()
     }
+    /// Whether an unconverged solve's move is the solver's noise rather than
+    /// the path's, so the diffusion's step control should not read a rate
+    /// from it. BP (which gives up early, by design, on a solve that cannot
+    /// reach its step's budget) says yes. AMP's unconverged solves are rare
+    /// (under 0.3% of the steps on the dense paths, where adaptive damping ran
+    /// out) and only ever shrink the next step, which is conservative; they
+    /// keep setting it, so dense trajectories stay as cached before
+    /// `sample.diffusion` version 3.
+    fn unconverged_move_is_noise(&self) -> bool {
+        false
+    }
+
     /// The posterior mean of the last solve.
     fn estimate<'s>(&self, state: &'s Self::State) -> &'s [f64];
     /// Draws variable `i` from its scalar marginal under the last solved measure.

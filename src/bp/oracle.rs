@@ -30,6 +30,10 @@ impl PosteriorMean for Bp {
         Bp::solve(self, state, measure)
     }
 
+    fn unconverged_move_is_noise(&self) -> bool {
+        true
+    }
+
     fn estimate<'s>(&self, state: &'s BpState) -> &'s [f64] {
         &state.x_hat
     }

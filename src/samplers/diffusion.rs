@@ -223,9 +223,10 @@ pub fn adaptive_trajectories<D: PosteriorMean>(
                 let moved_sq = squared_distance(x_hat, &walk.x_hat);
                 walk.x_hat.copy_from_slice(x_hat);
                 // A step cut short by the recorded time says little about the
-                // rate, nor does one whose solve did not converge (its move is
-                // the solver's error, not the path's): keep the step.
-                if steps[c] >= 0.5 * walk.dt && solve.converged {
+                // rate, nor does one whose solve gave up (where the oracle
+                // says its move is the solver's error, not the path's): keep the step.
+                let noise = !solve.converged && oracle.unconverged_move_is_noise();
+                if steps[c] >= 0.5 * walk.dt && !noise {
                     walk.dt = next_step(steps[c], moved_sq, n, eps, dt_first);
                 }
                 taken[c] += 1;

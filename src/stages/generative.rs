@@ -106,8 +106,8 @@ pub const DIFFUSION: Kind = Kind {
     spec: KindSpec {
         name: "sample.diffusion",
         // 2: AMP raises its damping on a limit cycle (src/amp/mod.rs); BP diffusion stops at the step budget.
-        // 3: a BP solve that cannot reach its budget within the cap stops early; an
-        //    unconverged solve does not set the next adaptive step.
+        // 3: a BP solve that cannot reach its budget within the cap stops early, and
+        //    does not set the next adaptive step (AMP trajectories are bit-identical to 2).
         version: 3,
         summary: "stochastic localisation dy = m(y,t) dt + dB with the AMP denoiser; fine Euler steps to t_fine, then geometric to t_max",
         output: OUTPUT,
