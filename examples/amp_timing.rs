@@ -1,23 +1,13 @@
 //! Quick timing of one AMP contraction / iteration (medians), 1 and 2 threads.
 //! Run: `cargo run --release --example amp_timing -- [matrix|tensor|all] [reps]`.
 
-use std::time::Instant;
 
 use quench::amp::{Amp, AmpParams, Measure, Precision};
 use quench::models::{Disorder, Prior};
 
-fn median_ms(reps: usize, mut f: impl FnMut()) -> f64 {
-    f();
-    let mut t: Vec<f64> = (0..reps)
-        .map(|_| {
-            let s = Instant::now();
-            f();
-            s.elapsed().as_secs_f64() * 1e3
-        })
-        .collect();
-    t.sort_by(|a, b| a.total_cmp(b));
-    t[reps / 2]
-}
+#[path = "common/timing.rs"]
+mod timing;
+use timing::median_ms;
 
 fn bench(label: &str, d: &Disorder, precision: Precision, reps: usize) {
     let amp = Amp::new(d, precision, AmpParams { damping: 0.0, ..AmpParams::default() });

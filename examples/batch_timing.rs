@@ -1,23 +1,13 @@
 //! Matrix pass cost: one column (`apply`) vs 8 interleaved columns (`apply_columns`).
 //! Run: `cargo run --release --example batch_timing -- N [threads]`.
-use std::time::Instant;
 
 use quench::amp::columns::COLUMNS;
 use quench::amp::dense::DenseMatrix;
 use quench::models::{Disorder, Prior};
 
-fn median_ms(reps: usize, mut f: impl FnMut()) -> f64 {
-    f();
-    let mut t: Vec<f64> = (0..reps)
-        .map(|_| {
-            let s = Instant::now();
-            f();
-            s.elapsed().as_secs_f64() * 1e3
-        })
-        .collect();
-    t.sort_by(|a, b| a.total_cmp(b));
-    t[reps / 2]
-}
+#[path = "common/timing.rs"]
+mod timing;
+use timing::median_ms;
 
 fn main() {
     let args: Vec<usize> = std::env::args().skip(1).map(|a| a.parse().expect("integer")).collect();

@@ -19,18 +19,9 @@ use quench::samplers::autoregressive::{Decimation, Order, DRAW_ACCURACY};
 use quench::samplers::diffusion::{Schedule, StochasticLocalization};
 use quench::samplers::path::SamplerRun;
 
-fn median_ms(reps: usize, mut f: impl FnMut()) -> f64 {
-    f();
-    let mut t: Vec<f64> = (0..reps)
-        .map(|_| {
-            let s = Instant::now();
-            f();
-            s.elapsed().as_secs_f64() * 1e3
-        })
-        .collect();
-    t.sort_by(|a, b| a.total_cmp(b));
-    t[reps / 2]
-}
+#[path = "common/timing.rs"]
+mod timing;
+use timing::median_ms;
 
 fn passes(d: &Disorder) {
     let n = d.n;
