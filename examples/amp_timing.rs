@@ -1,7 +1,6 @@
 //! Quick timing of one AMP contraction / iteration (medians), 1 and 2 threads.
 //! Run: `cargo run --release --example amp_timing -- [matrix|tensor|all] [reps]`.
 
-
 use quench::amp::{Amp, AmpParams, Measure, Precision};
 use quench::models::{Disorder, Prior};
 

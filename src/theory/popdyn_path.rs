@@ -172,10 +172,10 @@ pub fn pop_path(
             resume::save(observer, &tag, state);
         }
     };
-    for j in state.uninf.len()..n {
+    for (j, &t) in ts.iter().enumerate().skip(state.uninf.len()) {
         observer.checkpoint()?;
         let mut pop = Population { elements: std::mem::take(&mut state.warm_start) };
-        let point = branch_point(k, alpha, path.at(ts[j]), &mut pop, settings, 2 * j as u64, settings.seed ^ j as u64);
+        let point = branch_point(k, alpha, path.at(t), &mut pop, settings, 2 * j as u64, settings.seed ^ j as u64);
         state.uninf.push(point);
         // The informed branch starts from the planted messages once the uninformed one is done.
         state.warm_start = if j + 1 == n { Population::informed(settings.population).elements } else { pop.elements };
