@@ -114,7 +114,8 @@ pub struct PopTransitions {
 
 /// What an interrupted `pop_path` saved (`resume`): the points of each branch
 /// solved so far (the informed branch from the top of the grid down) and the
-/// population the next point starts from. The branches are sequential warm
+/// population the next point of the current branch starts from (the informed
+/// branch's first point starts from the planted messages instead). The branches are sequential warm
 /// starts, so this is all the rest depends on: a resumed run gives the same
 /// bits.
 #[derive(Serialize, Deserialize)]
@@ -177,13 +178,13 @@ pub fn pop_path(
         let mut pop = Population { elements: std::mem::take(&mut state.warm_start) };
         let point = branch_point(k, alpha, path.at(t), &mut pop, settings, 2 * j as u64, settings.seed ^ j as u64);
         state.uninf.push(point);
-        // The informed branch starts from the planted messages once the uninformed one is done.
-        state.warm_start = if j + 1 == n { Population::informed(settings.population).elements } else { pop.elements };
+        state.warm_start = pop.elements;
         done += 1;
         observer.progress(done, total);
         save(&state);
     }
-    if n == 0 && state.inf_from_top.is_empty() {
+    // The informed branch starts from the planted messages.
+    if state.inf_from_top.is_empty() {
         state.warm_start = Population::informed(settings.population).elements;
     }
     for j in (0..all.len() - state.inf_from_top.len()).rev() {
