@@ -37,8 +37,8 @@ impl PosteriorMean for Probe {
         if !self.verbose {
             let s = self.bp.solve(state, measure);
             self.log.lock().unwrap().push(format!(
-                "t={:.4} acc={:.2e}: iters {} conv {}",
-                measure.t, measure.accuracy, s.iterations, s.converged
+                "t={:.4} acc={:.2e}: iters {} conv {} q {:.4}",
+                measure.t, measure.accuracy, s.iterations, s.converged, s.m_hat_sq
             ));
             return s;
         }
@@ -106,7 +106,9 @@ impl PosteriorMean for Probe {
 fn main() {
     let a: Vec<String> = std::env::args().collect();
     if a.len() < 6 {
-        eprintln!("usage: bp_probe N ALPHA DAMPING STEP_ERROR CAP [v]  (env: TOL, TEACHER=t, T_FINE, DECIMATE=block)");
+        eprintln!(
+            "usage: bp_probe N ALPHA DAMPING STEP_ERROR CAP [v]  (env: TOL, TEACHER=t, T_FINE, DT, DECIMATE=block)"
+        );
         std::process::exit(2);
     }
     let n: usize = a[1].parse().unwrap();
@@ -163,7 +165,8 @@ fn main() {
     let step_error = if eps > 0.0 { Some(eps) } else { None };
     let t_fine: f64 = std::env::var("T_FINE").ok().map(|v| v.parse().unwrap()).unwrap_or(1.0);
     let t_max = if t_fine < 1.0 { t_fine } else { 20.0 };
-    let schedule = Schedule { dt_fine: 0.05, t_fine, t_max, geometric_steps: 10, step_error };
+    let dt_fine: f64 = std::env::var("DT").ok().map(|v| v.parse().unwrap()).unwrap_or(0.05);
+    let schedule = Schedule { dt_fine, t_fine, t_max, geometric_steps: 10, step_error };
     let sl = StochasticLocalization { schedule, trajectories: 1, batch: 1, seed: 3 };
     let start = Instant::now();
     let run = sl.run(&probe, &Silent).unwrap();

@@ -266,3 +266,62 @@ fn chromium_renders(html: &Path, dir: &Path) {
     let ink = ink(&shot);
     assert!(ink > 0.01, "the rendered report is blank ({:.3}% non-white pixels)", 100.0 * ink);
 }
+
+const PATH_AND_SAMPLER: &str = r#"[pipeline]
+name = "path-overlay"
+seed = 7
+
+[stage.inst]
+kind = "disorder.spiked-tensor"
+n = 60
+temperature = 0.9
+
+[stage.diff]
+kind = "sample.diffusion"
+inputs = ["inst"]
+samples = 2
+dt = 0.05
+t_fine = 1.0
+t_max = 4.0
+geometric_steps = 4
+
+[stage.mcmc]
+kind = "sample.metropolis"
+inputs = ["inst"]
+chains = 1
+sweeps = 10
+
+[stage.se]
+kind = "theory.se-path"
+model = "spiked-tensor"
+temperature = 0.9
+t_max = 0.5
+t_points = 11
+"#;
+
+/// `plot THEORY_PATH --sampler STAGE` draws the sampler's own q(t) over the
+/// theory's branches, cut to the theory's range of t; a Markov chain is refused.
+#[test]
+fn a_theory_path_takes_a_samplers_path_over_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let p = write(dir.path(), "overlay.toml", PATH_AND_SAMPLER);
+    let ps = p.to_str().unwrap();
+    let run = quench(&cache, &["run", ps, "--headless"]);
+    assert!(run.status.success(), "{}", text(&run));
+    let plain = dir.path().join("plain.svg");
+    let overlaid = dir.path().join("overlaid.svg");
+    let out = quench(&cache, &["plot", ps, "se", "--out", plain.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = quench(&cache, &["plot", ps, "se", "--sampler", "diff", "--out", overlaid.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out));
+    let (plain_svg, overlaid_svg) =
+        (std::fs::read_to_string(&plain).unwrap(), std::fs::read_to_string(&overlaid).unwrap());
+    let (a, b) = (parse(&plain_svg, "the theory SVG"), parse(&overlaid_svg, "the overlaid SVG"));
+    let texts: String = b.descendants().filter_map(|n| n.text()).collect::<Vec<_>>().join("|");
+    assert!(texts.contains("diff: q = |x_hat|^2 / N"), "no sampler legend in {texts}");
+    assert!(drawn(&b) > drawn(&a), "the overlay draws more: {} vs {}", drawn(&b), drawn(&a));
+    let bad = quench(&cache, &["plot", ps, "se", "--sampler", "mcmc", "--out", overlaid.to_str().unwrap()]);
+    assert_eq!(bad.status.code(), Some(2), "{}", text(&bad));
+    assert!(text(&bad).contains("not a generative sampler"), "{}", text(&bad));
+}

@@ -113,6 +113,44 @@ fn sweep_figure(
     sweep::figure(base, &points, &opts)
 }
 
+/// One theory path (state evolution, population dynamics) with `--sampler`
+/// stages' own paths drawn over it; `None` when that is not what was asked.
+fn path_with_samplers(
+    pipeline: &Pipeline,
+    plan: &Plan,
+    cache: &Cache,
+    indices: &[usize],
+    opts: &sweep::SweepOptions,
+) -> Result<Option<plot::Figure>> {
+    let &[index] = indices else { return Ok(None) };
+    let is_path = matches!(
+        pipeline.stages[index].spec.output,
+        crate::stages::SE_PATH_OUTPUT | crate::stages::BICOLORING_PATH_OUTPUT
+    );
+    if !is_path || opts.samplers.is_empty() || opts.y.is_some() || opts.x.is_some() || !opts.bands.is_empty() {
+        return Ok(None);
+    }
+    let theory = artifact_of(pipeline, plan, cache, index)?;
+    let mut samples = Vec::new();
+    for sampler in &opts.samplers {
+        for i in copies(pipeline, sampler)? {
+            let name = &pipeline.stages[i].name;
+            match artifact_of(pipeline, plan, cache, i)? {
+                Artifact::Samples(s) if s.traces.iter().any(|t| t.name == "m_hat_sq") => {
+                    samples.push((name.clone(), s))
+                }
+                _ => {
+                    let why = format!("--sampler {name}: not a generative sampler with a path to draw over `{}` (diffusion, flow or autoregressive)", pipeline.stages[index].name);
+                    return Err(InvalidInput(why).into());
+                }
+            }
+        }
+    }
+    let labelled: Vec<(String, &crate::eval::samples::Samples)> = samples.iter().map(|(n, s)| (n.clone(), s)).collect();
+    let context = plot::Context::default();
+    Ok(Some(plot::results::with_sampler_paths(plot::figure(&theory, context), &labelled)))
+}
+
 /// The copies of `name` (itself, or every copy of a swept base name).
 fn copies(pipeline: &Pipeline, name: &str) -> Result<Vec<usize>> {
     if let Some(i) = pipeline.stages.iter().position(|s| s.name == name) {
@@ -134,6 +172,11 @@ pub fn plot(path: &Path, cache_dir: &Path, name: &str, out: &Path, opts: &sweep:
     let (pipeline, plan) = load(path)?;
     let indices = copies(&pipeline, name)?;
     let cache = open_cache(cache_dir)?;
+    if let Some(figure) = path_with_samplers(&pipeline, &plan, &cache, &indices, opts)? {
+        plot::write(&figure, out).with_context(|| format!("plotting stage `{name}`"))?;
+        say!(Stdout::lock(), "{}", out.display());
+        return Ok(0);
+    }
     let across = indices.len() > 1
         || opts.y.is_some()
         || opts.x.is_some()

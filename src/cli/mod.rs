@@ -108,7 +108,8 @@ pub enum Command {
         /// Across a sweep: the swept parameter on the x axis (e.g. `T`, `n`, `inst.temperature`).
         #[arg(long)]
         x: Option<String>,
-        /// Across a sweep: only these samplers (stage base names; repeatable).
+        /// Across a sweep: only these samplers (stage base names; repeatable). With one theory path
+        /// stage (SE or population dynamics): generative samplers whose own path q(t) to draw over it.
         #[arg(long = "sampler", value_name = "STAGE")]
         samplers: Vec<String>,
         /// Across a sweep: shade the x-range LO:HI (optionally LO:HI:LABEL; repeatable).

@@ -572,7 +572,9 @@ pub fn path_table(s: &PopPath) -> Table {
 pub const DIAGRAM_KIND: Kind = Kind {
     spec: KindSpec {
         name: "theory.bicoloring-diagram",
-        version: 1,
+        // 2: the end point's alpha from the square-root law of the branches' gap
+        // between the grid rows (`popdyn_path::end_point`), not the first row with a window.
+        version: 2,
         summary: "population-dynamics phase diagram of hypergraph bicoloring in (alpha, t): window, end point, alpha_d",
         output: DIAGRAM_OUTPUT,
         inputs: NO_INPUTS,

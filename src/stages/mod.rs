@@ -41,8 +41,10 @@ pub mod train;
 use anyhow::{anyhow, bail, Context, Result};
 
 pub use artifact::Artifact;
+pub use bicoloring::PATH_OUTPUT as BICOLORING_PATH_OUTPUT;
 pub use disorder::DisorderModel;
 pub use theory::DIAGRAM_OUTPUT as PHASE_DIAGRAM_OUTPUT;
+pub use theory::SE_PATH_OUTPUT;
 
 use crate::engine::{Executor, Output, Payload, PlannedStage};
 use crate::models::Disorder;

@@ -400,7 +400,9 @@ pub struct PopDiagram {
     pub settings: PopSettings,
     pub t: Vec<f64>,
     pub rows: Vec<PopRow>,
-    /// Smallest grid `alpha` with a hysteresis window, and the middle of that window.
+    /// The end point of the first-order line (`end_point`): `alpha` between the
+    /// last grid row without a hysteresis window and the first with one, and
+    /// the middle of that first window in `t`.
     pub end_point: Option<(f64, f64)>,
     /// Where the informed branch at `t = 0` becomes non-trivial (bisection).
     pub alpha_d: Option<f64>,
@@ -446,10 +448,7 @@ pub fn pop_diagram(
         observer.progress(finished.done().len() as u64, total);
     }
     let rows = finished.into_items();
-    let end_point = rows.iter().find_map(|r| {
-        let (lo, hi) = (r.transitions.spinodal_low_t?, r.transitions.spinodal_high_t?);
-        Some((r.alpha, 0.5 * (lo + hi)))
-    });
+    let end_point = end_point(&rows);
     let alpha_d = match (alphas.first(), alphas.last()) {
         (Some(&lo), Some(&hi)) if bisections > 0 => {
             let d = alpha_d(k, lo, hi, bisections, settings, &|step| {
@@ -461,6 +460,30 @@ pub fn pop_diagram(
         _ => None,
     };
     Ok(PopDiagram { k, path, settings, t: ts.to_vec(), rows, end_point, alpha_d })
+}
+
+/// The end point of the first-order line from the diagram's rows (in
+/// increasing `alpha`). Near a mean-field critical end point the branches'
+/// largest gap vanishes as a square root, `gap^2 ∝ alpha - alpha_e`: the line
+/// through the first two rows with a window, in `gap^2`, meets zero at the
+/// estimate, kept between the last row without a window and the first with
+/// one. With fewer rows to fit (or gaps that do not grow) the first row with
+/// a window is the estimate: an upper bound at the grid's resolution. `t` is
+/// the middle of that first window.
+pub fn end_point(rows: &[PopRow]) -> Option<(f64, f64)> {
+    let window = |r: &PopRow| Some((r.transitions.spinodal_low_t?, r.transitions.spinodal_high_t?));
+    let gap_sq = |r: &PopRow| r.delta_m.iter().copied().fold(0.0f64, f64::max).powi(2);
+    let first = rows.iter().position(|r| window(r).is_some())?;
+    let row = &rows[first];
+    let (lo, hi) = window(row)?;
+    let mut alpha = row.alpha;
+    if let (Some(before), Some(next)) = (first.checked_sub(1).map(|b| &rows[b]), rows.get(first + 1)) {
+        let (g1, g2) = (gap_sq(row), gap_sq(next));
+        if window(next).is_some() && g2 > g1 {
+            alpha = (row.alpha - g1 * (next.alpha - row.alpha) / (g2 - g1)).clamp(before.alpha, row.alpha);
+        }
+    }
+    Some((alpha, 0.5 * (lo + hi)))
 }
 
 /// Overlap of the informed branch at `t = 0` after `settings.iterations` iterations.
@@ -517,6 +540,31 @@ impl Observer for Silent<'_> {
 mod tests {
     use super::*;
     use crate::observe;
+
+    fn row(alpha: f64, gap: f64) -> PopRow {
+        let window = gap > 0.0;
+        let transitions = PopTransitions {
+            spinodal_low_t: window.then_some(0.2),
+            spinodal_high_t: window.then_some(0.3),
+            first_order_t: window.then_some(0.25),
+        };
+        PopRow { alpha, transitions, delta_m: vec![0.0, gap, 0.5 * gap, 0.0] }
+    }
+
+    #[test]
+    fn the_end_point_follows_the_square_root_law_of_the_gap() {
+        // gap^2 = 0.04 at 8.5 and 0.09 at 9.0: zero at 8.5 - 0.04 * 0.5 / 0.05 = 8.1.
+        let rows = [row(8.0, 0.0), row(8.5, 0.2), row(9.0, 0.3), row(9.5, 0.5)];
+        let (alpha, t) = end_point(&rows).unwrap();
+        assert!((alpha - 8.1).abs() < 1e-12 && (t - 0.25).abs() < 1e-12, "{alpha} {t}");
+        // Kept above the last row without a window.
+        let (alpha, _) = end_point(&[row(8.0, 0.0), row(8.5, 0.3), row(9.0, 0.31)]).unwrap();
+        assert_eq!(alpha, 8.0);
+        // No row below the first window, or no second window to fit: the grid's value.
+        assert_eq!(end_point(&[row(8.5, 0.2), row(9.0, 0.3)]).unwrap().0, 8.5);
+        assert_eq!(end_point(&[row(8.0, 0.0), row(8.5, 0.2), row(9.0, 0.0)]).unwrap().0, 8.5);
+        assert_eq!(end_point(&[row(8.0, 0.0), row(8.5, 0.0)]), None);
+    }
 
     #[test]
     fn diffusion_window_appears_above_the_end_point_k5() {

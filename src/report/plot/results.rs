@@ -391,9 +391,58 @@ pub fn bicoloring(g: &Bicoloring) -> Figure {
     Figure { title, rows: vec![vec![panel]] }
 }
 
+/// A theory path's figure with generative samplers' own paths drawn over its
+/// first panel (the overlap branches): per sampler the mean `q(t) = |x̂|²/N`
+/// along its trajectories, which on the Nishimori line a correct sampler
+/// keeps equal to the equilibrium branch's `m(t)`, cut to the theory's range
+/// of t. `samplers` pairs a label with the samples; ones without a path trace
+/// (Markov chains) are the caller's error to report.
+pub fn with_sampler_paths(mut figure: Figure, samplers: &[(String, &Samples)]) -> Figure {
+    let Some(panel) = figure.rows.first_mut().and_then(|row| row.first_mut()) else { return figure };
+    let t_max = panel.items.iter().flat_map(Item::xs).filter(|x| x.is_finite()).fold(f64::NEG_INFINITY, f64::max);
+    for (i, (label, s)) in samplers.iter().enumerate() {
+        let Some(q) = s.traces.iter().find(|t| t.name == "m_hat_sq") else { continue };
+        let points: Vec<(f64, f64)> =
+            Item::xy(&q.x, &q.y).into_iter().filter(|&(t, _)| t <= t_max * (1.0 + 1e-9)).collect();
+        panel.push(Item::Line {
+            points,
+            dashed: false,
+            color: palette(i + 2),
+            width: 2,
+            label: Some(format!("{label}: q = |x_hat|^2 / N")),
+        });
+    }
+    figure
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_samplers_path_is_cut_to_the_theorys_range() {
+        let theory = Panel::new("overlap", "t", "m").with(Item::line(vec![(0.0, 0.0), (0.5, 0.9)], BLUE, "branch"));
+        let trace = |name: &str| crate::eval::samples::PathTrace {
+            name: name.into(),
+            x: vec![0.0, 0.25, 0.5, 1.0, 4.0],
+            y: vec![0.0, 0.3, 0.6, 0.9, 1.0],
+        };
+        let samples = Samples {
+            sampler: "sample.diffusion".into(),
+            n: 4,
+            markov: false,
+            chains: vec![],
+            record_at: vec![],
+            traces: vec![trace("amp_iterations"), trace("m_hat_sq")],
+            notes: vec![],
+        };
+        let figure = with_sampler_paths(Figure::single(theory), &[("diff".into(), &samples)]);
+        let panel = &figure.rows[0][0];
+        assert_eq!(panel.items.len(), 2);
+        let Item::Line { points, label, .. } = &panel.items[1] else { panic!("{:?}", panel.items[1]) };
+        assert_eq!(points, &[(0.0, 0.0), (0.25, 0.3), (0.5, 0.6)]);
+        assert_eq!(label.as_deref(), Some("diff: q = |x_hat|^2 / N"));
+    }
 
     #[test]
     fn histogram_steps_integrate_to_one() {
