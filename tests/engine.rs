@@ -40,6 +40,7 @@ static CATALOG: &[KindSpec] = &[
         inputs: &[],
         params: &[SIZE, WORK, FAIL],
         exactly_one_of: &[],
+        at_most_one_given: &[],
         check: KindSpec::no_check,
     },
     KindSpec {
@@ -50,6 +51,7 @@ static CATALOG: &[KindSpec] = &[
         inputs: &[InputSlot { accepts: &["num"], arity: Arity::AtLeastOne }],
         params: &[WORK],
         exactly_one_of: &[],
+        at_most_one_given: &[],
         check: KindSpec::no_check,
     },
 ];

@@ -135,7 +135,13 @@ fn autoregressive_takes_block_or_block_fraction_not_both() {
     let e = refused(&format!(
         "{TENSOR}[stage.a]\nkind = \"sample.autoregressive\"\ninputs = [\"inst\"]\nblock = 4\nblock_fraction = 0.02\n"
     ));
-    assert!(e.contains("stage `a`: give `block` or `block_fraction`, not both"), "{e}");
+    assert!(e.contains("p.toml:9:18: stage `a`: give `block` or `block_fraction`, not both"), "{e}");
+    assert_eq!(e.matches("not both").count(), 1, "one error, not two: {e}");
+    // Written, not merely different from the default: `block = 1` is `block`'s default.
+    let e = refused(&format!(
+        "{TENSOR}[stage.a]\nkind = \"sample.autoregressive\"\ninputs = [\"inst\"]\nblock = 1\nblock_fraction = 0.02\n"
+    ));
+    assert!(e.contains("give `block` or `block_fraction`, not both"), "{e}");
     let e = refused(&format!(
         "{TENSOR}[stage.a]\nkind = \"sample.autoregressive\"\ninputs = [\"inst\"]\nblock_fraction = 0\n"
     ));

@@ -172,7 +172,7 @@ pub fn stages(json_out: bool) -> Result<i32> {
                     .iter()
                     .map(|p| json!({"name": p.name, "accepts": p.kind.describe(), "default": default_text(&p.default), "unit": p.unit, "doc": p.doc}))
                     .collect();
-                json!({"kind": k.name, "version": k.version, "summary": k.summary, "output": k.output, "inputs": k.describe_inputs(), "params": params, "exactly_one_of": k.exactly_one_of})
+                json!({"kind": k.name, "version": k.version, "summary": k.summary, "output": k.output, "inputs": k.describe_inputs(), "params": params, "exactly_one_of": k.exactly_one_of, "at_most_one_of": k.at_most_one_given})
             })
             .collect();
         say!(out, "{}", serde_json::to_string_pretty(&kinds)?);
@@ -186,6 +186,9 @@ pub fn stages(json_out: bool) -> Result<i32> {
         }
         for group in k.exactly_one_of {
             say!(out, "  exactly one of: {}", group.join(", "));
+        }
+        for group in k.at_most_one_given {
+            say!(out, "  at most one of: {}", group.join(", "));
         }
         say!(out);
     }

@@ -251,7 +251,8 @@ fn canonical_sweep_values(decl: &PipelineDecl, checked: &[CheckedStage<'static>]
         .collect()
 }
 
-/// Fills defaults, then checks choice groups and the kind's own rules.
+/// Checks the parameters written against `at_most_one_given`, fills defaults,
+/// then checks choice groups and the kind's own rules.
 fn finalize(
     source: &Source,
     decl: &PipelineDecl,
@@ -260,6 +261,20 @@ fn finalize(
     errors: &mut Errors,
 ) -> Params {
     let mut params = Params::default();
+    let mut written: Vec<&str> = values.iter().map(|(name, _)| name.as_str()).collect();
+    written.sort_unstable();
+    written.dedup();
+    for group in cs.spec.at_most_one_given {
+        let given: Vec<String> = group.iter().filter(|p| written.contains(p)).map(|p| format!("`{p}`")).collect();
+        if given.len() > 1 {
+            let span = group.iter().rev().find_map(|p| param_span(decl, cs, p)).or(cs.decl.name.span.clone());
+            errors.push(source.error(
+                span,
+                Some(cs.decl.name.value.as_str()),
+                format!("give {}, not both", given.join(" or ")),
+            ));
+        }
+    }
     for spec in cs.spec.params {
         if let Some(v) = spec.default.value() {
             params.0.insert(spec.name.to_string(), v);

@@ -99,6 +99,10 @@ pub struct KindSpec {
     pub params: &'static [ParamSpec],
     /// Groups of parameters of which exactly one must be given.
     pub exactly_one_of: &'static [&'static [&'static str]],
+    /// Groups of parameters of which at most one may be written in the
+    /// pipeline (defaults do not count: `block = 1` beside `block_fraction`
+    /// is refused though 1 is `block`'s default).
+    pub at_most_one_given: &'static [&'static [&'static str]],
     /// Cross-parameter checks beyond types and ranges.
     pub check: fn(&Params) -> Result<(), ParamProblem>,
 }

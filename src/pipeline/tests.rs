@@ -34,6 +34,7 @@ static CATALOG: &[KindSpec] = &[
         inputs: &[],
         params: &[N, T, DELTA, MODE],
         exactly_one_of: &[&["temperature", "delta"]],
+        at_most_one_given: &[],
         check: KindSpec::no_check,
     },
     KindSpec {
@@ -47,6 +48,7 @@ static CATALOG: &[KindSpec] = &[
         ],
         params: &[MODE],
         exactly_one_of: &[],
+        at_most_one_given: &[],
         check: KindSpec::no_check,
     },
     KindSpec {
@@ -60,6 +62,7 @@ static CATALOG: &[KindSpec] = &[
         ],
         params: &[],
         exactly_one_of: &[],
+        at_most_one_given: &[],
         check: KindSpec::no_check,
     },
 ];

@@ -39,6 +39,7 @@ pub const DENOISER_PATH: Kind = Kind {
             MAX_ITER,
         ],
         exactly_one_of: &[],
+        at_most_one_given: &[],
         check: p::check::<DenoiserPathParams>,
     },
     run: run_denoiser_path,

@@ -128,6 +128,7 @@ pub const DIFFUSION: Kind = Kind {
             p::CHECKPOINT_EVERY,
         ],
         exactly_one_of: &[],
+        at_most_one_given: &[],
         check: p::check::<DiffusionParams>,
     },
     run: run_diffusion,
@@ -166,6 +167,7 @@ pub const FLOW: Kind = Kind {
             p::CHECKPOINT_EVERY,
         ],
         exactly_one_of: &[],
+        at_most_one_given: &[],
         check: p::check::<FlowParams>,
     },
     run: run_flow,
@@ -216,6 +218,7 @@ pub const AUTOREGRESSIVE: Kind = Kind {
             p::CHECKPOINT_EVERY,
         ],
         exactly_one_of: &[],
+        at_most_one_given: &[&["block", "block_fraction"]],
         check: p::check::<AutoregressiveParams>,
     },
     run: run_autoregressive,
@@ -381,10 +384,8 @@ struct AutoregressiveParams {
 impl KindParams for AutoregressiveParams {
     const KIND: &'static KindSpec = &AUTOREGRESSIVE.spec;
     fn parse(args: &Args) -> Result<Self, ParamProblem> {
+        // `block` and `block_fraction` are never both written (`at_most_one_given`).
         let block = match args.opt_float("block_fraction")? {
-            Some(_) if args.count("block")? != 1 => {
-                return Err(problem("block_fraction", "give `block` or `block_fraction`, not both"))
-            }
             Some(fraction) => BlockSize::Fraction(fraction),
             None => BlockSize::Sites(args.count("block")?),
         };

@@ -265,6 +265,7 @@ mod tests {
             ParamSpec { name: "size", kind: int(1, 9), default: Default::Required, unit: "", doc: "" },
         ],
         exactly_one_of: &[],
+        at_most_one_given: &[],
         check: KindSpec::no_check,
     };
 
