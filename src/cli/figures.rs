@@ -147,8 +147,15 @@ fn path_with_samplers(
         }
     }
     let labelled: Vec<(String, &crate::eval::samples::Samples)> = samples.iter().map(|(n, s)| (n.clone(), s)).collect();
-    let context = plot::Context::default();
-    Ok(Some(plot::results::with_sampler_paths(plot::figure(&theory, context), &labelled)))
+    let scale = match &theory {
+        Artifact::SePath(s) => match s.model.prior {
+            crate::theory::Prior::SparseRademacher { rho } => rho,
+            _ => 1.0,
+        },
+        _ => 1.0,
+    };
+    let figure = plot::figure(&theory, plot::Context::default());
+    Ok(Some(plot::results::with_sampler_paths(figure, &labelled, scale)))
 }
 
 /// The copies of `name` (itself, or every copy of a swept base name).

@@ -395,21 +395,27 @@ pub fn bicoloring(g: &Bicoloring) -> Figure {
 /// first panel (the overlap branches): per sampler the mean `q(t) = |x̂|²/N`
 /// along its trajectories, which on the Nishimori line a correct sampler
 /// keeps equal to the equilibrium branch's `m(t)`, cut to the theory's range
-/// of t. `samplers` pairs a label with the samples; ones without a path trace
-/// (Markov chains) are the caller's error to report.
-pub fn with_sampler_paths(mut figure: Figure, samplers: &[(String, &Samples)]) -> Figure {
+/// of t and divided by `scale` as the theory's branches are (rho for the
+/// sparse prior, whose SE figure shows m / rho; else 1). `samplers` pairs a
+/// label with the samples; ones without a path trace (Markov chains) are the
+/// caller's error to report.
+pub fn with_sampler_paths(mut figure: Figure, samplers: &[(String, &Samples)], scale: f64) -> Figure {
     let Some(panel) = figure.rows.first_mut().and_then(|row| row.first_mut()) else { return figure };
     let t_max = panel.items.iter().flat_map(Item::xs).filter(|x| x.is_finite()).fold(f64::NEG_INFINITY, f64::max);
     for (i, (label, s)) in samplers.iter().enumerate() {
         let Some(q) = s.traces.iter().find(|t| t.name == "m_hat_sq") else { continue };
-        let points: Vec<(f64, f64)> =
-            Item::xy(&q.x, &q.y).into_iter().filter(|&(t, _)| t <= t_max * (1.0 + 1e-9)).collect();
+        let points: Vec<(f64, f64)> = Item::xy(&q.x, &q.y)
+            .into_iter()
+            .filter(|&(t, _)| t <= t_max * (1.0 + 1e-9))
+            .map(|(t, q)| (t, q / scale))
+            .collect();
+        let per = if scale == 1.0 { String::new() } else { format!(" / {scale}") };
         panel.push(Item::Line {
             points,
             dashed: false,
             color: palette(i + 2),
             width: 2,
-            label: Some(format!("{label}: q = |x_hat|^2 / N")),
+            label: Some(format!("{label}: q = |x_hat|^2 / N{per}")),
         });
     }
     figure
@@ -436,12 +442,17 @@ mod tests {
             traces: vec![trace("amp_iterations"), trace("m_hat_sq")],
             notes: vec![],
         };
-        let figure = with_sampler_paths(Figure::single(theory), &[("diff".into(), &samples)]);
+        let figure = with_sampler_paths(Figure::single(theory.clone()), &[("diff".into(), &samples)], 1.0);
         let panel = &figure.rows[0][0];
         assert_eq!(panel.items.len(), 2);
         let Item::Line { points, label, .. } = &panel.items[1] else { panic!("{:?}", panel.items[1]) };
         assert_eq!(points, &[(0.0, 0.0), (0.25, 0.3), (0.5, 0.6)]);
         assert_eq!(label.as_deref(), Some("diff: q = |x_hat|^2 / N"));
+        // The sparse prior's branches are m / rho: so is q.
+        let figure = with_sampler_paths(Figure::single(theory), &[("diff".into(), &samples)], 0.5);
+        let Item::Line { points, label, .. } = &figure.rows[0][0].items[1] else { panic!() };
+        assert_eq!(points, &[(0.0, 0.0), (0.25, 0.6), (0.5, 1.2)]);
+        assert_eq!(label.as_deref(), Some("diff: q = |x_hat|^2 / N / 0.5"));
     }
 
     #[test]
