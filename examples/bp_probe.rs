@@ -124,17 +124,10 @@ fn main() {
     println!("groups {}", bp.groups.len() - 1);
     let probe = Probe { bp, log: Mutex::new(vec![]), verbose };
     if let Ok(t) = std::env::var("TEACHER") {
-        use rand_distr::{Distribution, StandardNormal};
         let t: f64 = t.parse().unwrap();
         let mut rng = quench::rng::stream(5, "teacher", 0);
         let xs = g.planted_f64().unwrap();
-        let y: Vec<f64> = xs
-            .iter()
-            .map(|x| {
-                let z: f64 = StandardNormal.sample(&mut rng);
-                t * x + t.sqrt() * z
-            })
-            .collect();
+        let y = quench::train::denoiser::observe(&xs, t, &mut rng);
         let mut state = probe.bp.uninformed();
         std::env::set_var("LONG_T", "0");
         probe.solve(&mut state, &Measure::tilted(&y, t));

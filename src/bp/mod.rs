@@ -29,7 +29,8 @@
 //! sweep-to-sweep changes (`rms_k r / (1 - r)`, `r = rms_k / rms_{k-1}`), is below
 //! it; or, with an accuracy set, as soon as the relaxation rate says that
 //! accuracy is out of reach within the cap (`Verdict::Hopeless`); or at the
-//! cap, and says which (non-convergence is reported, never hidden). The estimate, not the raw change, matters here: near the end point
+//! cap, and says which (non-convergence is reported, never hidden). The
+//! estimate, not the raw change, matters here: near the end point
 //! BP relaxes slowly (critical slowing down, `r` up to 0.95 per sweep at alpha
 //! = 8, t ~ 0.3), where a small change per sweep is still far from the fixed
 //! point.

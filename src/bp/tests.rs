@@ -7,6 +7,7 @@ use super::*;
 use crate::amp::Solve;
 use crate::observe::Silent;
 use crate::rng;
+use crate::train::denoiser::observe;
 
 /// Exact marginals and `ln Z` of `Π ψ_a(x) exp(Σ_free B_i x_i)` with clamps, by enumeration.
 fn exact(graph: &Bicoloring, external: &[f64]) -> (Vec<f64>, f64) {
@@ -177,7 +178,7 @@ fn bp_converges_on_a_large_tilted_instance() {
     let x = graph.planted_f64().unwrap();
     let mut rng = rng::stream(3, "noise", 0);
     let t = 0.3;
-    let y: Vec<f64> = x.iter().map(|&s| t * s + t.sqrt() * rng.sample::<f64, _>(rand_distr::StandardNormal)).collect();
+    let y = observe(&x, t, &mut rng);
     let bp = Bp::new(&graph, BpParams::default()).with_reference(x);
     let mut state = bp.uninformed();
     let solve = bp.solve(&mut state, &Measure::tilted(&y, t));
@@ -322,7 +323,7 @@ fn the_accuracy_rule_stops_within_its_accuracy_of_the_fixed_point() {
     let x = graph.planted_f64().unwrap();
     let mut rng = rng::stream(8, "noise", 0);
     let t = 0.3;
-    let y: Vec<f64> = x.iter().map(|&s| t * s + t.sqrt() * rng.sample::<f64, _>(rand_distr::StandardNormal)).collect();
+    let y = observe(&x, t, &mut rng);
     for accuracy in [3e-2, 1e-2, 3e-3] {
         let bp = Bp::new(&graph, BpParams { damping: 0.3, tol: 1e-9, max_iterations: 2000 });
         let mut state = bp.uninformed();
@@ -373,7 +374,7 @@ fn a_solve_that_cannot_reach_its_accuracy_stops_early_unconverged() {
     let x = graph.planted_f64().unwrap();
     let mut rng = rng::stream(8, "noise", 0);
     let t = 0.3;
-    let y: Vec<f64> = x.iter().map(|&s| t * s + t.sqrt() * rng.sample::<f64, _>(rand_distr::StandardNormal)).collect();
+    let y = observe(&x, t, &mut rng);
     let bp = Bp::new(&graph, BpParams { damping: 0.3, tol: 1e-12, max_iterations: 60 });
     let hopeless = bp.solve(&mut bp.uninformed(), &Measure::tilted(&y, t).with_accuracy(1e-11));
     eprintln!("hopeless: {hopeless:?}");

@@ -146,16 +146,12 @@ fn path_with_samplers(
             }
         }
     }
-    let labelled: Vec<(String, &crate::eval::samples::Samples)> = samples.iter().map(|(n, s)| (n.clone(), s)).collect();
     let scale = match &theory {
-        Artifact::SePath(s) => match s.model.prior {
-            crate::theory::Prior::SparseRademacher { rho } => rho,
-            _ => 1.0,
-        },
+        Artifact::SePath(s) => plot::theory::overlap_scale(s),
         _ => 1.0,
     };
     let figure = plot::figure(&theory, plot::Context::default());
-    Ok(Some(plot::results::with_sampler_paths(figure, &labelled, scale)))
+    Ok(Some(plot::results::with_sampler_paths(figure, &samples, scale)))
 }
 
 /// The copies of `name` (itself, or every copy of a swept base name).
@@ -179,17 +175,14 @@ pub fn plot(path: &Path, cache_dir: &Path, name: &str, out: &Path, opts: &sweep:
     let (pipeline, plan) = load(path)?;
     let indices = copies(&pipeline, name)?;
     let cache = open_cache(cache_dir)?;
-    if let Some(figure) = path_with_samplers(&pipeline, &plan, &cache, &indices, opts)? {
-        plot::write(&figure, out).with_context(|| format!("plotting stage `{name}`"))?;
-        say!(Stdout::lock(), "{}", out.display());
-        return Ok(0);
-    }
     let across = indices.len() > 1
         || opts.y.is_some()
         || opts.x.is_some()
         || !opts.bands.is_empty()
         || !opts.samplers.is_empty();
-    let figure = if across {
+    let figure = if let Some(figure) = path_with_samplers(&pipeline, &plan, &cache, &indices, opts)? {
+        figure
+    } else if across {
         sweep_figure(&pipeline, &plan, &cache, name, &indices, opts).map_err(InvalidInput)?
     } else {
         let artifact = artifact_of(&pipeline, &plan, &cache, indices[0])?;

@@ -261,11 +261,9 @@ fn finalize(
     errors: &mut Errors,
 ) -> Params {
     let mut params = Params::default();
-    let mut written: Vec<&str> = values.iter().map(|(name, _)| name.as_str()).collect();
-    written.sort_unstable();
-    written.dedup();
     for group in cs.spec.at_most_one_given {
-        let given: Vec<String> = group.iter().filter(|p| written.contains(p)).map(|p| format!("`{p}`")).collect();
+        let written = |p: &&&str| values.iter().any(|(name, _)| name == **p);
+        let given: Vec<String> = group.iter().filter(written).map(|p| format!("`{p}`")).collect();
         if given.len() > 1 {
             let span = group.iter().rev().find_map(|p| param_span(decl, cs, p)).or(cs.decl.name.span.clone());
             errors.push(source.error(

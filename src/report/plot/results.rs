@@ -399,7 +399,7 @@ pub fn bicoloring(g: &Bicoloring) -> Figure {
 /// sparse prior, whose SE figure shows m / rho; else 1). `samplers` pairs a
 /// label with the samples; ones without a path trace (Markov chains) are the
 /// caller's error to report.
-pub fn with_sampler_paths(mut figure: Figure, samplers: &[(String, &Samples)], scale: f64) -> Figure {
+pub fn with_sampler_paths(mut figure: Figure, samplers: &[(String, Samples)], scale: f64) -> Figure {
     let Some(panel) = figure.rows.first_mut().and_then(|row| row.first_mut()) else { return figure };
     let t_max = panel.items.iter().flat_map(Item::xs).filter(|x| x.is_finite()).fold(f64::NEG_INFINITY, f64::max);
     for (i, (label, s)) in samplers.iter().enumerate() {
@@ -442,14 +442,15 @@ mod tests {
             traces: vec![trace("amp_iterations"), trace("m_hat_sq")],
             notes: vec![],
         };
-        let figure = with_sampler_paths(Figure::single(theory.clone()), &[("diff".into(), &samples)], 1.0);
+        let samplers = [("diff".to_string(), samples)];
+        let figure = with_sampler_paths(Figure::single(theory.clone()), &samplers, 1.0);
         let panel = &figure.rows[0][0];
         assert_eq!(panel.items.len(), 2);
         let Item::Line { points, label, .. } = &panel.items[1] else { panic!("{:?}", panel.items[1]) };
         assert_eq!(points, &[(0.0, 0.0), (0.25, 0.3), (0.5, 0.6)]);
         assert_eq!(label.as_deref(), Some("diff: q = |x_hat|^2 / N"));
         // The sparse prior's branches are m / rho: so is q.
-        let figure = with_sampler_paths(Figure::single(theory), &[("diff".into(), &samples)], 0.5);
+        let figure = with_sampler_paths(Figure::single(theory), &samplers, 0.5);
         let Item::Line { points, label, .. } = &figure.rows[0][0].items[1] else { panic!() };
         assert_eq!(points, &[(0.0, 0.0), (0.25, 0.6), (0.5, 1.2)]);
         assert_eq!(label.as_deref(), Some("diff: q = |x_hat|^2 / N / 0.5"));

@@ -92,8 +92,14 @@ pub fn diagram(d: &PhaseDiagram) -> Figure {
     Figure::single(panel)
 }
 
+/// What an SE path's overlaps are divided by in its figure: rho for the
+/// sparse prior (m / rho), else 1.
+pub fn overlap_scale(s: &SePath) -> f64 {
+    rho_of(&s.model.prior).unwrap_or(1.0)
+}
+
 pub fn se_path(s: &SePath) -> Figure {
-    let scale = rho_of(&s.model.prior).unwrap_or(1.0);
+    let scale = overlap_scale(s);
     let title = format!(
         "SE along the path · {} p={} · Delta={:.4} (T={:.4})",
         prior_name(&s.model.prior),
